@@ -1,0 +1,388 @@
+"""content/ -> a `Site`: articles read and validated, gathered into threads and entities.
+
+Reading is forgiving per file (a bad article is reported and skipped) and strict
+about shapes (each front matter key is checked, errors name file and line).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from . import urls
+from .config import Config
+from .entities import TYPES, RegistryEntry, read_registry, resolve_entities
+from .errors import ContentError, NewsdigestError
+from .frontmatter import as_datetime, as_names, key_line, read_front_matter_file
+
+log = logging.getLogger(__name__)
+
+TYPE_LABELS = {"person": "People", "organization": "Organizations", "place": "Places"}
+
+
+@dataclass(frozen=True)
+class Article:
+    """One published article, as its front matter and body say."""
+
+    slug: str
+    source: str  # path relative to content/articles/
+    title: str
+    date: dt.datetime
+    body_html: str
+    summary: str = ""
+    byline: tuple[str, ...] = ()
+    dateline: str = ""
+    source_name: str = ""
+    credits: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    thread: str | None = None
+    entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    updated: dt.datetime | None = None
+    draft: bool = False
+
+    @property
+    def route(self) -> str:
+        return urls.article_route(self.date, self.slug)
+
+    @property
+    def key(self) -> str:
+        """A unique, stable id: the source path without '.md'."""
+        return self.source[:-3]
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A story: its articles oldest to newest."""
+
+    id: str
+    title: str
+    summary: str
+    articles: tuple[Article, ...]
+    entities: tuple[tuple[str, str], ...]  # key entities (type, name), most present first
+
+    @property
+    def route(self) -> str:
+        return urls.thread_route(self.id)
+
+    @property
+    def latest(self) -> Article:
+        return self.articles[-1]
+
+    @property
+    def first(self) -> Article:
+        return self.articles[0]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A person, organisation or place with everything that mentions it."""
+
+    type: str
+    name: str
+    slug: str
+    articles: tuple[Article, ...]  # newest first
+    threads: tuple[str, ...]  # thread ids, latest activity first
+    related: tuple[tuple[str, str], ...] = ()  # (type, name), strongest first
+    description_html: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type, self.name)
+
+    @property
+    def route(self) -> str:
+        return urls.entity_route(self.type, self.slug)
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """An old route that now points to another (renamed entity, merged thread)."""
+
+    route: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the renderer needs, gathered before anything is written."""
+
+    articles: tuple[Article, ...]  # newest first
+    threads: dict[str, Thread]
+    entities: dict[tuple[str, str], Entity]
+    redirects: tuple[Redirect, ...] = ()
+
+    def threads_by_latest(self) -> list[Thread]:
+        return sorted(self.threads.values(), key=lambda t: (t.latest.date, t.id), reverse=True)
+
+
+def make_markdown() -> MarkdownIt:
+    """CommonMark with raw HTML off: text is text; unsafe link schemes are refused."""
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = False,
+                  now: dt.datetime | None = None) -> tuple[list[Article], list[NewsdigestError]]:
+    """Read every content/articles/**/*.md; bad files become errors, the rest articles."""
+    md = make_markdown()
+    articles, errors = [], []
+    for path in sorted(articles_dir.rglob("*.md")) if articles_dir.is_dir() else []:
+        rel = path.relative_to(articles_dir).as_posix()
+        label = f"content/articles/{rel}"
+        try:
+            article = read_article(path, rel, label, config, md)
+        except NewsdigestError as exc:
+            errors.append(exc)
+            continue
+        if article.draft and not include_drafts:
+            continue
+        if now is not None and article.date > now and config.future_articles == "skip":
+            log.info("%s: dated in the future (%s), skipped until then", label, article.date)
+            continue
+        articles.append(article)
+    articles.sort(key=lambda a: (a.date, a.key), reverse=True)
+    return articles, errors
+
+
+def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownIt) -> Article:
+    """One article file -> `Article`, or a ContentError naming the file and line."""
+    data, body, text = read_front_matter_file(path, label)
+
+    def fail(key: str, message: str) -> ContentError:
+        return ContentError(message, label, key_line(text, key))
+
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise fail("title", "'title': every article needs a title (a line 'title: ...')")
+    if "date" not in data:
+        raise ContentError("'date': every article needs a date (ISO 8601, with offset)", label, 1)
+    try:
+        date = as_datetime(data["date"], config.tz)
+        updated = as_datetime(data["updated"], config.tz) if data.get("updated") else None
+    except ValueError as exc:
+        raise fail("date", f"'date': {exc}") from exc
+    thread = data.get("thread")
+    if thread is not None:
+        thread = str(thread)
+        if not urls.is_safe_slug(thread):
+            raise fail("thread", f"'thread': {thread!r} is not a valid id "
+                       f"(lowercase letters, digits and dashes, e.g. {urls.slugify(thread)!r})")
+    try:
+        entities = _read_entities(data.get("entities"))
+        byline = as_names(data.get("byline"), "byline")
+        credits = _read_credits(data.get("credits"))
+    except ValueError as exc:
+        key = str(exc).split("'")[1] if "'" in str(exc) else "entities"
+        raise fail(key.split(".")[0], str(exc)) from exc
+    for key in ("summary", "dateline", "source"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise fail(key, f"'{key}': expected text, got {data[key]!r}")
+    stem = rel.rsplit("/", 1)[-1][:-3]
+    slug = urls.slugify(stem, max_length=200)
+    return Article(
+        slug=slug, source=rel, title=" ".join(title.split()), date=date,
+        body_html=md.render(body), summary=(data.get("summary") or "").strip(),
+        byline=byline, dateline=data.get("dateline") or "", source_name=data.get("source") or "",
+        credits=credits, thread=thread, entities=entities, updated=updated,
+        draft=data.get("draft") is True,
+    )
+
+
+def _read_entities(value) -> dict[str, tuple[str, ...]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"'entities': expected a mapping of type to names "
+                         f"(person/organization/place), got {value!r}")
+    out = {}
+    for kind, names in value.items():
+        if kind not in TYPES:
+            raise ValueError(f"'entities': unknown type {kind!r}; use {', '.join(TYPES)}")
+        out[kind] = as_names(names, f"entities.{kind}")
+    return out
+
+
+def _read_credits(value) -> dict[str, tuple[str, ...]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"'credits': expected a mapping of role to names, got {value!r}")
+    return {str(role): as_names(names, f"credits.{role}") for role, names in value.items()}
+
+
+@dataclass(frozen=True)
+class ThreadNote:
+    """What an editor wrote in content/threads/<id>.md."""
+
+    id: str
+    title: str = ""
+    summary: str = ""
+    merge_into: str | None = None
+    hide: bool = False
+
+
+def read_thread_notes(threads_dir: Path) -> tuple[dict[str, ThreadNote], list[NewsdigestError]]:
+    """Read the curated thread registry; bad files are reported and skipped."""
+    notes, errors = {}, []
+    for path in sorted(threads_dir.glob("*.md")) if threads_dir.is_dir() else []:
+        label = f"content/threads/{path.name}"
+        try:
+            data, body, text = read_front_matter_file(path, label)
+            merge = data.get("merge_into")
+            if merge is not None and not urls.is_safe_slug(str(merge)):
+                raise ContentError(f"'merge_into': {merge!r} is not a thread id", label,
+                                   key_line(text, "merge_into"))
+            notes[path.stem] = ThreadNote(
+                id=path.stem, title=str(data.get("title") or "").strip(),
+                summary=str(data.get("summary") or body or "").strip(),
+                merge_into=str(merge) if merge else None, hide=data.get("hide") is True)
+        except NewsdigestError as exc:
+            errors.append(exc)
+    return notes, errors
+
+
+def gather_site(articles: Sequence[Article], config: Config, *,
+                registry: Sequence[RegistryEntry] = (),
+                thread_notes: dict[str, ThreadNote] | None = None) -> Site:
+    """Resolve entities across articles and group articles into threads and entity pages."""
+    thread_notes = thread_notes or {}
+    mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
+    hidden = {(e.type, e.name) for e in registry if e.hide}
+    articles = [_canonical(a, mapping, hidden, thread_notes) for a in articles]
+    articles.sort(key=lambda a: (a.date, a.key), reverse=True)
+    threads = _gather_threads(articles, thread_notes)
+    entities = _gather_entities(articles, threads, registry, config)
+    redirects = [Redirect(urls.thread_route(n.id), urls.thread_route(_final(n.id, thread_notes)))
+                 for n in thread_notes.values() if n.merge_into]
+    redirects += _entity_redirects(registry, entities)
+    return Site(articles=tuple(articles), threads=threads, entities=entities,
+                redirects=tuple(sorted(redirects, key=lambda r: r.route)))
+
+
+def _final(thread_id: str, notes: dict[str, ThreadNote]) -> str:
+    seen = set()
+    while thread_id in notes and notes[thread_id].merge_into and thread_id not in seen:
+        seen.add(thread_id)
+        thread_id = notes[thread_id].merge_into
+    return thread_id
+
+
+def _canonical(article: Article, mapping, hidden, notes) -> Article:
+    """The article with canonical entity names and its thread after merges."""
+    ents: dict[str, list[str]] = {t: [] for t in TYPES}
+    for kind in TYPES:
+        for name in article.entities.get(kind, ()):
+            new_kind, new_name = mapping.get((kind, name), (kind, name))
+            if (new_kind, new_name) not in hidden and new_name not in ents[new_kind]:
+                ents[new_kind].append(new_name)
+    thread = _final(article.thread, notes) if article.thread else None
+    return replace(article, entities={k: tuple(v) for k, v in ents.items() if v}, thread=thread)
+
+
+def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -> dict[str, Thread]:
+    members: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        members[article.thread or f"article-{article.slug}"].append(article)
+    threads = {}
+    for tid in sorted(members):
+        note = notes.get(tid, ThreadNote(tid))
+        if note.hide:
+            continue
+        items = tuple(sorted(members[tid], key=lambda a: (a.date, a.key)))
+        counts: Counter = Counter()
+        for a in items:
+            for kind in TYPES:
+                counts.update((kind, n) for n in a.entities.get(kind, ()))
+        key_entities = tuple(k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
+        threads[tid] = Thread(id=tid, title=note.title or items[0].title,
+                              summary=note.summary or items[-1].summary,
+                              articles=items, entities=key_entities)
+    return threads
+
+
+def _gather_entities(articles: Sequence[Article], threads: dict[str, Thread],
+                     registry: Sequence[RegistryEntry], config: Config) -> dict[tuple[str, str], Entity]:
+    by_key: dict[tuple[str, str], list[Article]] = defaultdict(list)
+    for article in articles:  # newest first already
+        for kind in TYPES:
+            for name in article.entities.get(kind, ()):
+                by_key[(kind, name)].append(article)
+    thread_of = {a.key: (a.thread or f"article-{a.slug}") for a in articles}
+    related = _related_entities(articles, by_key, config.entities.related)
+    notes = {(e.type, e.name): e for e in registry}
+    md = make_markdown()
+    slugs = _entity_slugs(by_key, notes)
+    entities = {}
+    for key in sorted(by_key):
+        arts = by_key[key]
+        tids = list(dict.fromkeys(thread_of[a.key] for a in arts if thread_of[a.key] in threads))
+        note = notes.get(key)
+        entities[key] = Entity(
+            type=key[0], name=key[1], slug=slugs[key], articles=tuple(arts), threads=tuple(tids),
+            related=related.get(key, ()),
+            description_html=md.render(note.description) if note and note.description else "",
+            aliases=tuple(note.aliases) if note else ())
+    return entities
+
+
+def _entity_slugs(keys: Iterable[tuple[str, str]], notes) -> dict[tuple[str, str], str]:
+    """One slug per entity, stable: from the name, or the registry's slug; clashes numbered."""
+    slugs, taken = {}, set()
+    for key in sorted(keys, key=lambda k: (k[0], k[1].lower(), k[1])):
+        note = notes.get(key)
+        base = getattr(note, "slug", None) or urls.slugify(key[1], fallback="entity")
+        slug, n = base, 2
+        while (key[0], slug) in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add((key[0], slug))
+        slugs[key] = slug
+    return slugs
+
+
+def _entity_redirects(registry: Sequence[RegistryEntry], entities) -> list[Redirect]:
+    out = []
+    for entry in registry:
+        entity = entities.get((entry.type, entry.name))
+        for old in getattr(entry, "old_names", ()) or ():
+            old_slug = urls.slugify(old, fallback="entity")
+            if entity and old_slug != entity.slug:
+                out.append(Redirect(urls.entity_route(entry.type, old_slug), entity.route))
+    return out
+
+
+def _related_entities(articles: Sequence[Article], by_key, limit: int):
+    """Entities mentioned with each entity, ranked by local mutual information (count x PMI)."""
+    if limit <= 0:
+        return {}
+    n = len(articles) or 1
+    pair_counts: Counter = Counter()
+    for article in articles:
+        keys = sorted({(k, name) for k in TYPES for name in article.entities.get(k, ())})
+        for i, a in enumerate(keys):
+            for b in keys[i + 1:]:
+                pair_counts[(a, b)] += 1
+    scored: dict[tuple[str, str], list] = defaultdict(list)
+    min_count = 2 if n >= 20 else 1
+    for (a, b), c in pair_counts.items():
+        if c < min_count:
+            continue
+        score = c * math.log(n * c / (len(by_key[a]) * len(by_key[b])) + 1e-9)
+        if score <= 0 and n >= 20:
+            continue
+        scored[a].append((-score, -c, b))
+        scored[b].append((-score, -c, a))
+    return {k: tuple(x[2] for x in sorted(v)[:limit]) for k, v in scored.items()}
+
+
+def load_registries(content_dir: Path) -> tuple[list[RegistryEntry], dict[str, ThreadNote],
+                                                list[NewsdigestError]]:
+    """Read content/entities/ and content/threads/, collecting errors."""
+    registry, errors = read_registry(content_dir / "entities")
+    notes, thread_errors = read_thread_notes(content_dir / "threads")
+    return list(registry), notes, list(errors) + thread_errors

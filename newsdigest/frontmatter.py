@@ -1,0 +1,116 @@
+"""Markdown files with a YAML front matter block: read, validate fields, write.
+
+Used by ingest (writes articles), the content loader (reads them) and the
+curated registries. Errors name the file and the line of the offending key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import yaml
+
+from .errors import ContentError
+
+try:
+    from yaml import CSafeDumper as _Dumper
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _Dumper
+    from yaml import SafeLoader as _Loader
+
+_FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
+
+
+class _ArticleDumper(_Dumper):
+    """Dumps datetimes as ISO 8601 with 'T' and offset, the form the contract shows."""
+
+
+def _represent_datetime(dumper, value: dt.datetime):
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
+
+
+_ArticleDumper.add_representer(dt.datetime, _represent_datetime)
+
+
+def split_front_matter(text: str, path: str) -> tuple[dict, str, int]:
+    """Return (front matter, body, line where the body starts); errors name file and line."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.startswith("---"):
+        return {}, text, 1
+    end = _FENCE.search(text, 3)
+    if not end or text[:end.start()].count("\n") == 0:
+        raise ContentError("front matter opened with '---' is never closed", path, 1,
+                           hint="add a line '---' after the front matter")
+    raw = text[text.index("\n") + 1:end.start()]
+    try:
+        data = yaml.load(raw, Loader=_Loader) if raw.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ContentError(f"bad YAML in front matter: {problem}", path,
+                           mark.line + 2 if mark is not None else 1) from exc
+    if not isinstance(data, dict):
+        raise ContentError("front matter must be a mapping of keys to values", path, 2)
+    body_start = end.end() + 1
+    return data, text[body_start:], text.count("\n", 0, body_start) + 1
+
+
+def read_front_matter_file(path: Path, label: str | None = None) -> tuple[dict, str, str]:
+    """Read a Markdown file; return (front matter, body, raw text)."""
+    label = label or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"not UTF-8 text (byte {exc.start})", label,
+                           hint="save the file as UTF-8") from exc
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror}", label) from exc
+    data, body, _ = split_front_matter(text, label)
+    return data, body, text
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The 1-based line of a top-level front matter key, for error messages."""
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def dump_front_matter(data: dict, body: str) -> str:
+    """The text of a Markdown file with `data` as front matter (key order kept)."""
+    head = yaml.dump(data, Dumper=_ArticleDumper, allow_unicode=True, sort_keys=False,
+                     width=10_000, default_flow_style=None)
+    return f"---\n{head}---\n\n{body.rstrip()}\n"
+
+
+def as_datetime(value, tz: dt.tzinfo) -> dt.datetime:
+    """A front matter date (datetime, date or ISO string) as an aware datetime; naive means `tz`."""
+    if isinstance(value, dt.datetime):
+        result = value
+    elif isinstance(value, dt.date):
+        result = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            result = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"expected an ISO 8601 date such as 2024-01-16T09:30:00+00:00, "
+                             f"got {value!r}") from exc
+    else:
+        raise ValueError(f"expected a date, got {value!r}")
+    if result.tzinfo is None:
+        result = result.replace(tzinfo=tz)
+    return result
+
+
+def as_names(value, key: str) -> tuple[str, ...]:
+    """A list of names (a lone string is one name); anything else is an error."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value.strip(),) if value.strip() else ()
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return tuple(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
+    raise ValueError(f"'{key}': expected a list of names, got {value!r}")

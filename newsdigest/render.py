@@ -1,0 +1,237 @@
+"""Pages: a `Site` in, (route, HTML) pairs out. Pure: nothing here touches the disk.
+
+One Jinja environment, built here: StrictUndefined, autoescape for HTML and XML,
+filters registered explicitly. Templates get data and the `url` filter; they
+hold no business logic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import jinja2
+
+from . import charts, urls
+from .config import Config
+from .content import TYPE_LABELS, Article, Entity, Site, Thread
+from .errors import TemplateError
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+ENTITY_PAGE_SIZE = 20
+
+
+def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
+    """The one Jinja environment: a site's templates first, then the defaults."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()]),
+        autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+    link = urls.Urls(config.base_url, config.base_path)
+    tz = config.tz
+
+    def url(thing) -> str:
+        return link.link(thing if isinstance(thing, str) else thing.route)
+
+    def absolute(thing) -> str:
+        return link.absolute(thing if isinstance(thing, str) else thing.route)
+
+    def local(value: dt.datetime) -> dt.datetime:
+        return value.astimezone(tz)
+
+    env.filters.update(
+        url=url, absolute=absolute,
+        date=lambda v: local(v).strftime(config.date_format),
+        datetime=lambda v: local(v).strftime(config.date_format + ", %H:%M %Z"),
+        isodate=lambda v: local(v).isoformat(),
+        type_label=lambda t: TYPE_LABELS.get(t, t),
+        plural=lambda n, one, many=None: one if n == 1 else (many or one + "s"),
+    )
+    env.globals.update(config=config, site_title=config.title, type_labels=TYPE_LABELS,
+                       feed_route=urls.feed_route, asset=lambda name: url(urls.asset_route(name)))
+    return env
+
+
+def render(env: jinja2.Environment, template: str, **context) -> str:
+    """Render one template; template mistakes become a TemplateError naming file and line."""
+    try:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}", exc.filename or exc.name,
+                            exc.lineno) from exc
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template not found: {exc.name}", "templates/") from exc
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{exc.message} while rendering", _template_file(env, template)) from exc
+
+
+def _template_file(env: jinja2.Environment, name: str) -> str:
+    try:
+        return env.get_template(name).filename or name
+    except jinja2.TemplateError:
+        return name
+
+
+def render_site(site: Site, env: jinja2.Environment, config: Config) -> Iterator[tuple[str, str]]:
+    """Every HTML page of the site as (route, text), in a stable order."""
+    ctx = _Context(site, config)
+    yield from render_front_pages(site, env, config, ctx)
+    for article in site.articles:
+        yield article.route, render_article(article, env, ctx)
+    yield from render_thread_pages(site, env, config, ctx)
+    yield from render_entity_pages(site, env, ctx)
+    yield from render_archive(site, env, config)
+    yield "404.html", render(env, "404.html", page_title="Page not found", feeds=[])
+    for redirect in site.redirects:
+        yield redirect.route, render(env, "redirect.html", target=redirect.target,
+                                     page_title="Moved", feeds=[])
+
+
+class _Context:
+    """Lookups the templates need, computed once per build."""
+
+    def __init__(self, site: Site, config: Config) -> None:
+        self.site = site
+        self.config = config
+        self.entity = site.entities
+
+    def entities_of(self, article: Article) -> list[tuple[str, list[Entity]]]:
+        return [(kind, [self.entity[(kind, n)] for n in article.entities.get(kind, ())
+                        if (kind, n) in self.entity]) for kind in TYPE_LABELS if article.entities.get(kind)]
+
+    def key_entities(self, thread: Thread, limit: int = 6) -> list[Entity]:
+        return [self.entity[k] for k in thread.entities[:limit] if k in self.entity]
+
+    def thread_of(self, article: Article) -> Thread | None:
+        return self.site.threads.get(article.thread or f"article-{article.slug}")
+
+
+def render_front_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, str]]:
+    """The digest: threads by their latest article, paginated."""
+    threads = site.threads_by_latest()
+    pages = max(1, math.ceil(len(threads) / config.per_page))
+    for page in range(1, pages + 1):
+        chunk = threads[(page - 1) * config.per_page: page * config.per_page]
+        items = [{"thread": t, "entities": ctx.key_entities(t), "new": _new_in_latest(t)}
+                 for t in chunk]
+        yield urls.page_route("", page), render(
+            env, "index.html", page_title=None if page == 1 else f"Page {page}", items=items,
+            pagination=_pagination("", page, pages), feeds=[("", config.title)],
+            canonical=urls.page_route("", page))
+
+
+def _new_in_latest(thread: Thread) -> list[tuple[str, str]]:
+    """Entities that first appear in the thread's latest article: what changed."""
+    if len(thread.articles) < 2:
+        return []
+    seen = {(k, n) for a in thread.articles[:-1] for k, names in a.entities.items() for n in names}
+    latest = thread.latest
+    return [(k, n) for k, names in latest.entities.items() for n in names if (k, n) not in seen][:5]
+
+
+def render_article(article: Article, env, ctx: _Context) -> str:
+    thread = ctx.thread_of(article)
+    return render(env, "article.html", page_title=article.title, article=article, thread=thread,
+                  entity_groups=ctx.entities_of(article), canonical=article.route,
+                  feeds=([(thread.route, f"Story: {thread.title}")] if thread and len(thread.articles) > 1
+                         else []) + [("", ctx.config.title)])
+
+
+def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, str]]:
+    for thread in sorted(site.threads.values(), key=lambda t: t.id):
+        updates = []
+        seen: set[tuple[str, str]] = set()
+        for article in thread.articles:
+            keys = [(k, n) for k, names in article.entities.items() for n in names]
+            new = [ctx.entity[k] for k in keys if k not in seen and k in ctx.entity][:6]
+            seen.update(keys)
+            updates.append({"article": article, "new_entities": new if len(updates) else []})
+        timeline = charts.thread_timeline([a.date for a in thread.articles], config.tz)
+        yield thread.route, render(
+            env, "thread.html", page_title=thread.title, thread=thread, updates=updates,
+            entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,
+            feeds=[(thread.route, f"Story: {thread.title}"), ("", config.title)])
+    threads = site.threads_by_latest()
+    pages = max(1, math.ceil(len(threads) / config.per_page))
+    for page in range(1, pages + 1):
+        route = urls.threads_index_route()
+        yield urls.page_route(route, page), render(
+            env, "threads.html", page_title="Stories", threads=threads[(page - 1) * config.per_page:
+                                                                    page * config.per_page],
+            pagination=_pagination(route, page, pages), feeds=[("", config.title)],
+            canonical=urls.page_route(route, page))
+
+
+def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, str]]:
+    config = ctx.config
+    for key in sorted(site.entities):
+        entity = site.entities[key]
+        related = [site.entities[k] for k in entity.related if k in site.entities]
+        threads = [site.threads[t] for t in entity.threads if t in site.threads]
+        chart = charts.mention_timeline([a.date for a in entity.articles], config.tz)
+        pages = max(1, math.ceil(len(entity.articles) / ENTITY_PAGE_SIZE))
+        for page in range(1, pages + 1):
+            chunk = entity.articles[(page - 1) * ENTITY_PAGE_SIZE: page * ENTITY_PAGE_SIZE]
+            yield urls.page_route(entity.route, page), render(
+                env, "entity.html", page_title=entity.name, entity=entity, related=related,
+                threads=threads[:20], articles=chunk, timeline_svg=chart, page=page,
+                pagination=_pagination(entity.route, page, pages), canonical=urls.page_route(entity.route, page),
+                feeds=[(entity.route, f"{entity.name}"), ("", config.title)])
+    by_type: dict[str, list[Entity]] = defaultdict(list)
+    for entity in site.entities.values():
+        by_type[entity.type].append(entity)
+    for kind in by_type:
+        by_type[kind].sort(key=lambda e: (-len(e.articles), e.name.lower(), e.name))
+    minimum = config.entities.index_min_articles
+    listed = {k: [e for e in v if len(e.articles) >= minimum] or v[:50] for k, v in by_type.items()}
+    yield urls.entity_index_route(), render(
+        env, "entities.html", page_title="People, organizations and places",
+        groups=[(k, listed.get(k, [])[:24], len(by_type.get(k, []))) for k in TYPE_LABELS],
+        feeds=[("", config.title)], canonical=urls.entity_index_route())
+    for kind in TYPE_LABELS:
+        entities = listed.get(kind, [])
+        letters: dict[str, list[Entity]] = defaultdict(list)
+        for e in sorted(entities, key=lambda e: (e.name.lower(), e.name)):
+            first = e.name[:1].upper()
+            letters[first if first.isalpha() else "#"].append(e)
+        yield urls.entity_index_route(kind), render(
+            env, "entity_index.html", page_title=TYPE_LABELS[kind], kind=kind, top=entities[:30],
+            letters=sorted(letters.items()), total=len(by_type.get(kind, [])), minimum=minimum,
+            feeds=[("", config.title)], canonical=urls.entity_index_route(kind))
+
+
+def render_archive(site: Site, env, config: Config) -> Iterator[tuple[str, str]]:
+    """Archive by month, each month listing its days' articles."""
+    months: dict[tuple[int, int], list[Article]] = defaultdict(list)
+    for article in site.articles:
+        d = article.date.astimezone(config.tz)
+        months[(d.year, d.month)].append(article)
+    ordered = sorted(months, reverse=True)
+    yield urls.archive_route(), render(
+        env, "archive.html", page_title="Archive", feeds=[("", config.title)],
+        months=[{"year": y, "month": m, "label": dt.date(y, m, 1).strftime("%B %Y"),
+                 "route": urls.archive_route(y, m), "count": len(months[(y, m)])} for y, m in ordered],
+        canonical=urls.archive_route())
+    for i, (y, m) in enumerate(ordered):
+        days: dict[dt.date, list[Article]] = defaultdict(list)
+        for article in months[(y, m)]:
+            days[article.date.astimezone(config.tz).date()].append(article)
+        newer = ordered[i - 1] if i > 0 else None
+        older = ordered[i + 1] if i + 1 < len(ordered) else None
+        yield urls.archive_route(y, m), render(
+            env, "month.html", page_title=dt.date(y, m, 1).strftime("%B %Y"),
+            days=sorted(days.items(), reverse=True), feeds=[("", config.title)],
+            newer=urls.archive_route(*newer) if newer else None,
+            older=urls.archive_route(*older) if older else None, canonical=urls.archive_route(y, m))
+
+
+def _pagination(route: str, page: int, pages: int) -> dict | None:
+    if pages <= 1:
+        return None
+    return {"page": page, "pages": pages,
+            "newer": urls.page_route(route, page - 1) if page > 1 else None,
+            "older": urls.page_route(route, page + 1) if page < pages else None}
