@@ -1,0 +1,287 @@
+"""Named entities: NER with news rules, resolution within and across articles, the curated registry.
+
+`extract_entities` runs at ingest and returns, per story, the canonical names of the people,
+organisations and places it mentions. `resolve_entities` then unifies names across the archive
+and applies the editor's registry (`read_registry`), which always wins.
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+from . import entity_rules as rules
+from .errors import ConfigError
+from .wire import WireStory
+
+if TYPE_CHECKING:
+    import spacy
+
+log = logging.getLogger(__name__)
+
+TYPES = ("person", "organization", "place")
+_LABELS = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place"}
+# How much a mention counts towards an entity's salience, by where it stands.
+_WEIGHT = {"headline": 3, "dateline": 1, "lede": 2, "body": 1}
+_TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
+
+
+@cache
+def load_pipeline(model: str) -> spacy.Language:
+    """Load an installed spaCy pipeline once per process, with only what NER needs."""
+    import spacy
+
+    try:
+        nlp = spacy.load(model, exclude=_unneeded_pipes(model))
+    except OSError as exc:
+        try:
+            package = importlib.import_module(model)
+        except ImportError:
+            raise ConfigError(f"entities.model: spaCy pipeline {model!r} is not installed",
+                              hint="install its package (see requirements.txt) or name an installed "
+                                   "pipeline") from exc
+        nlp = package.load(exclude=_unneeded_pipes(model))
+    if "ner" not in nlp.pipe_names:
+        raise ConfigError(f"entities.model: spaCy pipeline {model!r} has no 'ner' component")
+    log.debug("loaded %s with pipes %s", model, nlp.pipe_names)
+    return nlp
+
+
+def _unneeded_pipes(model: str) -> list[str]:
+    """Pipes to leave out: all but NER, unless NER listens to a shared tok2vec/transformer."""
+    import spacy
+
+    try:
+        config = spacy.util.load_config_from_str(_read_config(model))
+    except Exception:  # noqa: BLE001 - an unreadable config only costs speed
+        return []
+    names = list(config["nlp"]["pipeline"])
+    ner = config["components"].get("ner", {})
+    listens = re.findall(r"upstream\s*=\s*['\"]?(\w+)", str(ner)) or [
+        n for n in ("tok2vec", "transformer") if "Listener" in str(ner.get("model", {}).get("tok2vec", {}))]
+    return [n for n in names if n != "ner" and n not in listens]
+
+
+def _read_config(model: str) -> str:
+    import spacy
+
+    path = spacy.util.get_package_path(model) if spacy.util.is_package(model) else None
+    if path is None:
+        raise OSError(model)
+    found = sorted(path.glob("**/config.cfg"))
+    return found[0].read_text(encoding="utf-8")
+
+
+@dataclass
+class _Mention:
+    name: str
+    type: str
+    where: str  # headline, dateline, lede or body
+    pos: int
+    titled: bool = False
+    side: bool = False  # placed by a sports results rule, not by the model
+
+
+@dataclass
+class _Group:
+    key: str
+    mentions: list[_Mention] = field(default_factory=list)
+    root: _Group | None = None
+    absorbed: list[_Mention] = field(default_factory=list)  # mentions of its short forms
+
+    @property
+    def words(self) -> set[str]:
+        return set(self.key.split())
+
+    @property
+    def type(self) -> str:
+        votes: Counter = Counter()
+        for m in self.mentions:
+            votes[m.type] += 3 if m.titled else 1
+        return min(votes, key=lambda t: (-votes[t], _TYPE_ORDER[t]))
+
+    @property
+    def score(self) -> int:
+        return sum(_WEIGHT[m.where] for m in self.mentions + self.absorbed)
+
+    @property
+    def first(self) -> int:
+        return min(m.pos for m in self.mentions + self.absorbed)
+
+    @property
+    def name(self) -> str:
+        forms = Counter(m.name for m in self.mentions)
+        return min(forms, key=lambda f: (rules.is_shouted(f, 1.0), -forms[f], f))
+
+
+def extract_entities(stories: Sequence[WireStory], nlp: spacy.Language, *, batch_size: int = 32,
+                     processes: int = 1) -> list[dict[str, list[str]]]:
+    """Per story, {type: canonical names, most salient first} found by NER and the news rules."""
+    prepared = [_prepare(story) for story in stories]
+    texts = [p.text for p in prepared]
+    if processes == 0:
+        processes = os.cpu_count() or 1
+    # Worker processes cost a second or two to start; only worth it for a real batch.
+    n_process = processes if processes > 1 and len(texts) >= 2 * batch_size else 1
+    docs = nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
+    return [_entities_of(p, doc) for p, doc in zip(prepared, docs, strict=True)]
+
+
+@dataclass
+class _Prepared:
+    story: WireStory
+    text: str
+    starts: list[int]  # where each segment starts in text
+    wheres: list[str]  # headline, lede or body, per segment
+    dateline: list[str]
+    sport: str | None  # "team", "individual" or None
+    excluded: frozenset[str]
+    sides: list[tuple[int, int, str]]  # sports results: (start, end, role) in text
+
+
+def _prepare(story: WireStory) -> _Prepared:
+    """The text NER reads: headline and blocks re-cased where shouted, with segment offsets."""
+    plain = [b.text for b in story.blocks if not rules.is_shouted(b.text)]
+    vocab = rules.build_vocabulary(plain)
+    headline = story.headline
+    if rules.is_shouted(headline) or rules.is_title_case(headline):
+        headline = rules.recase(headline, vocab, "lower")
+    segments, wheres = [headline], ["headline"]
+    lede_seen = False
+    for block in story.blocks:
+        text = block.text
+        if rules.is_shouted(text):
+            text = rules.recase(text, vocab, "title" if any(c.isdigit() for c in text) else "lower")
+        segments.append(text)
+        wheres.append("lede" if block.kind == "p" and not lede_seen else "body")
+        lede_seen = lede_seen or block.kind == "p"
+    starts, pos = [], 0
+    for seg in segments:
+        starts.append(pos)
+        pos += len(seg) + 2
+    names = [*story.byline, *(n for names in story.credits.values() for n in names),
+             *rules.agency_names(story.agency, str(story.header.get("source") or ""))]
+    sport = rules.sport_of(story.headline, "\n".join(segments[1:]))
+    sides = [(start + a, start + b, role) for seg, start in zip(segments[1:], starts[1:], strict=True)
+             for a, b, role in (rules.sports_sides(seg) if sport else ())]
+    return _Prepared(
+        story=story, text="\n\n".join(segments), starts=starts, wheres=wheres,
+        dateline=rules.dateline_places(story.dateline, vocab), sport=sport,
+        excluded=frozenset(_key(n) for n in names), sides=sides)
+
+
+def _entities_of(prep: _Prepared, doc) -> dict[str, list[str]]:
+    """The news rules applied to one parsed story, then its short forms resolved."""
+    mentions = [_Mention(place, "place", "dateline", -1) for place in prep.dateline]
+    datelines = {_key(p) for p in prep.dateline}
+    ents = list(doc.ents)
+    taken: set[int] = set()
+    for start, end, role in prep.sides:
+        over = [e for e in ents if e.start_char < end and e.end_char > start]
+        taken.update(id(e) for e in over)
+        name, _ = rules.clean_name(prep.text[start:end])
+        if name and _key(name) not in prep.excluded:
+            labels = {e.label_ for e in over if e.start_char == start and e.end_char == end}
+            etype = _side_type(name, role, labels, prep.sport)
+            seg = bisect.bisect_right(prep.starts, start) - 1
+            mentions.append(_Mention(rules.normal_case(name), etype, prep.wheres[seg], start, side=True))
+    for ent in ents:
+        etype = _LABELS.get(ent.label_)
+        if etype is None or id(ent) in taken:
+            continue
+        name, titled = rules.clean_name(ent.text, person=etype == "person")
+        if not name or _key(name) in prep.excluded:
+            continue
+        etype = _mention_type(doc, ent, name, etype, prep.sport, titled)
+        seg = bisect.bisect_right(prep.starts, ent.start_char) - 1
+        if (prep.sport and etype == "place" and ent.label_ != "FAC" and not rules.is_country(name)
+                and _key(name) not in datelines and not _is_venue(doc, ent)):
+            etype = "organization"  # a club named after its town: "Leicestershire beat Somerset"
+        mentions.append(_Mention(rules.normal_case(name), etype, prep.wheres[seg], ent.start_char, titled))
+    roots = _resolve_short_forms(mentions, datelines)
+    if prep.sport == "team":
+        for group in roots:
+            # Wire copy names a player in full at first mention; a lone name the article never
+            # expands, tagged a person by the model only, is a club ("Derbyshire", "Blackburn").
+            if group.type == "person" and len(group.words) == 1 and not any(
+                    m.side or m.titled for m in group.mentions + group.absorbed):
+                for m in group.mentions:
+                    m.type = "organization"
+    out: dict[str, list[str]] = {t: [] for t in TYPES}
+    for group in sorted(roots, key=lambda g: (-g.score, g.first, g.name)):
+        name = group.name
+        if name not in out[group.type]:
+            out[group.type].append(name)
+    return out
+
+
+def _side_type(name: str, role: str, labels: set[str], sport: str | None) -> str:
+    """The type of a name in a team's or player's slot of a results line."""
+    if role in ("nation", "venue") or rules.is_country(name):
+        return "place"
+    if role == "player" or rules.looks_like_person(name):
+        return "person"
+    if rules.has_org_word(name):
+        return "organization"
+    if role == "competitor" or sport == "individual":
+        return "organization" if "ORG" in labels and len(name.split()) == 1 else "person"
+    return "person" if "PERSON" in labels and len(name.split()) > 1 else "organization"
+
+
+def _mention_type(doc, ent, name: str, etype: str, sport: str | None, titled: bool) -> str:
+    """The model's type corrected by what surrounds the mention."""
+    words = name.split()
+    prev = doc[ent.start - 1].text if ent.start else ""
+    if titled or (sport and rules.looks_like_person(name)):
+        return "person"
+    if etype == "person" and len(words) == 1 and prev.lower() in ("in", "near", "outside"):
+        return "place"  # "fighting in Tavildara": an unknown town, not a person
+    if etype != "person" and len(words) > 1 and not rules.has_org_word(name):
+        if rules.is_title_word(prev) and prev[:1].islower() or sport == "individual" and etype == "organization":
+            return "person"  # "spokesman Glyn Davies"; an unknown runner in athletics results
+    return etype
+
+
+def _is_venue(doc, ent) -> bool:
+    """A place that is where something happens, not a team: 'in Volgograd', 'Leicester: ...'."""
+    before = [t.text for t in doc[max(0, ent.start - 2):ent.start]]
+    after = doc[ent.end].text if ent.end < len(doc) else ""
+    return rules.is_locative(before) or after in (":", "(")
+
+
+def _resolve_short_forms(mentions: list[_Mention], datelines: set[str]) -> list[_Group]:
+    """Group mentions by name and point each short form at the full name it stands for."""
+    groups: dict[str, _Group] = {}
+    for m in mentions:
+        groups.setdefault(_key(m.name), _Group(_key(m.name))).mentions.append(m)
+    ordered = sorted(groups.values(), key=lambda g: (-len(g.words), g.first))
+    for group in ordered:
+        longer = [g for g in ordered if g.root is None and len(g.words) > len(group.words)
+                  and group.words <= g.words and _may_stand_for(group, g, datelines)]
+        if longer:
+            group.root = min(longer, key=lambda g: (-g.score, g.first))
+            group.root.absorbed.extend(group.mentions + group.absorbed)
+    return [g for g in ordered if g.root is None]
+
+
+def _may_stand_for(short: _Group, full: _Group, datelines: set[str]) -> bool:
+    """Whether `short` can be a short form of `full` ('Putin' of 'Vladimir Putin')."""
+    if full.type == "person":
+        return short.key not in datelines and not rules.is_country(short.key)
+    if full.type == "organization":
+        return short.type in ("organization", "person")
+    return False
+
+
+def _key(name: str) -> str:
+    """Names compared: case, punctuation and a leading 'the' folded."""
+    name = re.sub(r"[^\w\s]", "", name.casefold())
+    return " ".join(name.removeprefix("the ").split())
