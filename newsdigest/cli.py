@@ -124,10 +124,10 @@ def _run(args: argparse.Namespace) -> int:
         from .check import check_site
         return check_site(site_dir, config)
     if command == "entities":
-        from .inspect import print_entities
+        from .curate import print_entities
         return print_entities(site_dir, config)
     if command == "threads":
-        from .inspect import print_threads
+        from .curate import print_threads
         return print_threads(site_dir, config, recompute=args.recompute, dry_run=args.dry_run)
     raise AssertionError(command)
 

@@ -21,6 +21,7 @@ from .config import Config
 from .entities import TYPES, RegistryEntry, read_registry, resolve_entities
 from .errors import ContentError, NewsdigestError
 from .frontmatter import as_datetime, as_names, key_line, read_front_matter_file
+from .markup import make_markdown
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +121,6 @@ class Site:
 
     def threads_by_latest(self) -> list[Thread]:
         return sorted(self.threads.values(), key=lambda t: (t.latest.date, t.id), reverse=True)
-
-
-def make_markdown() -> MarkdownIt:
-    """CommonMark with raw HTML off: text is text; unsafe link schemes are refused."""
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
 def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = False,

@@ -213,6 +213,8 @@ def _write_article(item: _Pending, entities: dict, index: ThreadIndex, articles_
         if key not in _HEADER_KEYS and key not in front:
             front[key] = value
     front["wire"] = {"file": item.wire_label, "sha256": item.sha256}
+    if not doc.thread:  # assigned by ingest, not pinned by the editor: `threads --recompute` may move it
+        front["wire"]["thread"] = thread
     text = dump_front_matter(front, markdown_body(story))
     target = articles_dir / rel
     existed = target.exists()
@@ -252,8 +254,18 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def read_thread_docs(articles_dir: Path, config: Config) -> list[ThreadDoc]:
-    """Thread index input from the front matter of every article (to rebuild the index)."""
+def assigned_thread(front: dict) -> str | None:
+    """The thread ingest assigned (None when the editor pinned one in the wire header)."""
+    wire = front.get("wire")
+    return str(wire["thread"]) if isinstance(wire, dict) and wire.get("thread") else None
+
+
+def read_thread_docs(articles_dir: Path, config: Config, *, pinned_only: bool = False) -> list[ThreadDoc]:
+    """Thread index input from every article's front matter.
+
+    With `pinned_only`, a doc carries its thread only when the editor chose it (a
+    thread differing from what ingest assigned), which is what re-threading keeps.
+    """
     docs = []
     for path in sorted(articles_dir.rglob("*.md")) if articles_dir.is_dir() else []:
         rel = path.relative_to(articles_dir).as_posix()
@@ -264,10 +276,13 @@ def read_thread_docs(articles_dir: Path, config: Config) -> list[ThreadDoc]:
             continue  # the build reports bad articles; the index just leaves them out
         paras = [p for p in body.split("\n\n") if p.strip() and not p.startswith("#")]
         ents = data.get("entities") if isinstance(data.get("entities"), dict) else {}
+        thread = str(data["thread"]) if data.get("thread") else None
+        if pinned_only and thread and thread == assigned_thread(data):
+            thread = None
         docs.append(ThreadDoc(slug=rel[:-3], date=date, title=str(data.get("title", "")),
                               lede=paras[0] if paras else "", text="\n".join(paras),
                               entities={k: [str(n) for n in v or []] for k, v in ents.items()},
-                              thread=str(data["thread"]) if data.get("thread") else None))
+                              thread=thread))
     docs.sort(key=lambda d: (d.date, d.slug))
     return docs
 

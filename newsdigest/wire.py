@@ -152,9 +152,10 @@ def parse_wire(text: str, path: str = "<wire>") -> WireStory:
         raise WireError("empty wire file: no headline and no text", path,
                         hint="remove it or add the story's text")
 
-    headline = str(header.get("title") or "").strip()
-    if not headline and chunks:
+    headline = ""
+    if chunks:
         headline, chunks = _take_headline(chunks)
+    headline = str(header.get("title") or "").strip() or headline
     byline: tuple[str, ...] = ()
     printed_date = None
     # Byline and a printed date sit between the headline and the first paragraph.
@@ -280,7 +281,7 @@ def _is_subhead(chunk: str) -> bool:
 
 
 def _split_names(names: str) -> list[str]:
-    names = _IN_PLACE.sub("", names.strip().rstrip(".;"))
+    names = names.strip().rstrip(".;")
     out = []
     for part in _NAME_SPLIT.split(names):
         part = _IN_PLACE.sub("", part.strip())

@@ -1,0 +1,183 @@
+"""The whole site, read as a reader would: pages, links, threads, entities, feeds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+import pytest
+
+from conftest import article, page, text_of, write
+from newsdigest.build import build_site
+from newsdigest.cli import main
+from newsdigest.config import load_config
+
+BASE = "https://user.github.io/repo/"
+
+
+@pytest.fixture
+def story_site(site: Path) -> Path:
+    """Three articles: two in one thread, one alone; shared and distinct entities."""
+    article(site, "2024/01/15/ties.md", "Russia says it will build ties", "2024-01-15T09:00:00+00:00",
+            thread="russia-north-korea", body="First **day**.\n\n## SUBHEAD\n\nMore.",
+            entities={"person": ["Vladimir Putin", "Choe Son Hui"], "place": ["Moscow", "North Korea"]},
+            extra="byline: [Josh Smith]\ndateline: Seoul\nsource: Reuters\nsummary: Russia will develop ties.\n"
+                  "credits: {editing: [Jamie Freed]}")
+    article(site, "2024/01/16/lauds.md", "Minister lauds ties", "2024-01-16T10:00:00+00:00",
+            thread="russia-north-korea", entities={"person": ["Vladimir Putin", "Sergei Lavrov"],
+                                                   "organization": ["Kremlin"], "place": ["Moscow"]})
+    article(site, "2024/01/16/quake.md", "Earthquake hits coast", "2024-01-16T12:00:00+00:00",
+            thread="quake", entities={"place": ["Chile"]})
+    return site
+
+
+def build(site: Path):
+    report = build_site(site, load_config(site))
+    assert not report.errors, report.errors
+    return report
+
+
+def internal_targets(output: Path, html_file: Path) -> list[str]:
+    text = html_file.read_text(encoding="utf-8")
+    return [m for m in re.findall(r'(?:href|src)="([^"]+)"', text) if not m.startswith(("http", "#", "mailto:"))]
+
+
+def resolve(output: Path, link: str) -> Path:
+    path = unquote(urlsplit(link).path)
+    assert path.startswith("/repo/"), f"link outside the Pages path: {link}"
+    target = output / path[len("/repo/"):]
+    return target / "index.html" if path.endswith("/") else target
+
+
+def test_every_internal_link_resolves_under_the_pages_path(story_site):
+    build(story_site)
+    output = story_site / "output"
+    pages = list(output.rglob("*.html"))
+    assert len(pages) > 10
+    for html in pages:
+        for link in internal_targets(output, html):
+            assert resolve(output, link).is_file(), f"{html.relative_to(output)} links to missing {link}"
+
+
+def test_front_page_is_a_digest_of_threads(story_site):
+    build(story_site)
+    front = page(story_site, "")
+    headlines = text_of(front, ".digest h2")
+    assert headlines == ["Earthquake hits coast", "Minister lauds ties"]  # latest first, one per thread
+    story = front.css(".digest > li")[1]
+    assert "2 articles" in story.text()
+    assert [a.text() for a in story.css(".chips a")][:2] == ["Vladimir Putin", "Moscow"]
+
+
+def test_article_page_shows_everything_the_wire_said(story_site):
+    build(story_site)
+    doc = page(story_site, "2024/01/15/ties/")
+    assert text_of(doc, "h1") == ["Russia says it will build ties"]
+    meta = text_of(doc, ".article .meta")[0]
+    assert "15 January 2024" in meta and "Seoul" in meta and "By Josh Smith" in meta
+    assert doc.css_first(".article time").attributes["datetime"] == "2024-01-15T09:00:00+00:00"
+    assert "<strong>day</strong>" in doc.css_first(".body").html
+    assert text_of(doc, ".credits dd") == ["Jamie Freed"]
+    links = {a.text(): a.attributes["href"] for a in doc.css("a")}
+    assert links["Vladimir Putin"] == "/repo/entities/person/vladimir-putin/"
+    assert links["Story: Russia says it will build ties"] == "/repo/threads/russia-north-korea/"
+    assert links["Minister lauds ties"] == "/repo/2024/01/16/lauds/"
+
+
+def test_thread_page_is_a_timeline_oldest_first(story_site):
+    build(story_site)
+    doc = page(story_site, "threads/russia-north-korea/")
+    assert text_of(doc, ".timeline h3") == ["Russia says it will build ties", "Minister lauds ties"]
+    assert "Sergei Lavrov" in text_of(doc, ".timeline li:nth-child(2) .chips a")
+    assert doc.css_first("svg.chart") is not None
+    feeds = [link.attributes["href"] for link in doc.css('link[rel="alternate"]')]
+    assert "/repo/threads/russia-north-korea/feed.xml" in feeds
+
+
+def test_entity_pages_list_articles_threads_and_related(story_site):
+    build(story_site)
+    doc = page(story_site, "entities/person/vladimir-putin/")
+    assert text_of(doc, "h1") == ["Vladimir Putin"]
+    assert text_of(doc, ".articles h3") == ["Minister lauds ties", "Russia says it will build ties"]
+    assert "Russia says it will build ties" in text_of(doc, "#stories + ul a")
+    assert "Moscow" in text_of(doc, "#related + ul a")
+    index = page(story_site, "entities/person/")
+    assert "Vladimir Putin" in text_of(index, "a")
+    assert page(story_site, "entities/place/chile/").css_first("h1").text() == "Chile"
+
+
+def test_archive_and_404(story_site):
+    build(story_site)
+    archive = page(story_site, "archive/")
+    assert text_of(archive, ".months a") == ["January 2024"]
+    month = page(story_site, "archive/2024/01/")
+    assert len(month.css(".articles > li")) == 3
+    assert "Page not found" in page(story_site, "404.html").css_first("h1").text()
+
+
+def test_feeds_are_valid_absolute_and_stable(story_site):
+    build(story_site)
+    output = story_site / "output"
+    for rel in ["feed.xml", "atom.xml", "threads/russia-north-korea/feed.xml",
+                "entities/person/vladimir-putin/atom.xml"]:
+        feed = feedparser.parse((output / rel).read_bytes())
+        assert not feed.bozo, (rel, feed.bozo_exception)
+        for entry in feed.entries:
+            assert entry.link.startswith(BASE)
+            assert entry.id == entry.link
+            assert entry.published_parsed is not None
+        self_links = [link.href for link in feed.feed.links if link.rel == "self"]
+        assert self_links == [BASE + rel]
+    site_feed = feedparser.parse((output / "feed.xml").read_bytes())
+    assert [e.title for e in site_feed.entries] == ["Earthquake hits coast", "Minister lauds ties",
+                                                     "Russia says it will build ties"]
+    thread_feed = feedparser.parse((output / "threads/russia-north-korea/atom.xml").read_bytes())
+    assert len(thread_feed.entries) == 2
+
+
+def test_same_content_same_bytes(story_site, tmp_path):
+    build(story_site)
+    first = {p.relative_to(story_site / "output"): p.read_bytes() for p in (story_site / "output").rglob("*")
+             if p.is_file()}
+    build(story_site)
+    second = {p.relative_to(story_site / "output"): p.read_bytes() for p in (story_site / "output").rglob("*")
+              if p.is_file()}
+    assert first == second
+
+
+def test_malformed_article_is_reported_and_the_rest_builds(story_site, capsys):
+    write(story_site / "content/articles/2024/01/17/bad.md", "---\ntitle: Bad\ndate: tomorrow\n---\n\nText\n")
+    status = main(["build", "--site", str(story_site)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "content/articles/2024/01/17/bad.md:3: 'date'" in err and "Traceback" not in err
+    assert (story_site / "output/2024/01/16/lauds/index.html").is_file()
+
+
+def test_failed_build_keeps_the_previous_output(story_site, capsys):
+    build(story_site)
+    before = (story_site / "output/index.html").read_bytes()
+    write(story_site / "templates/article.html", "{% extends 'base.html' %}{% block main %}{% if %}{% endblock %}")
+    status = main(["build", "--site", str(story_site)])
+    err = capsys.readouterr().err
+    assert status == 1 and "templates/article.html:1" in err and "Traceback" not in err
+    assert (story_site / "output/index.html").read_bytes() == before
+    assert not list(story_site.glob(".output.tmp-*"))
+
+
+def test_sample_site_end_to_end(sample_site):
+    front = page(sample_site, "")
+    assert len(front.css(".digest > li")) == 1  # the seeds are one story
+    assert "2 articles" in front.css_first(".digest .kicker").text()
+    (thread_link,) = [a.attributes["href"] for a in front.css(".digest .kicker a")]
+    thread = page(sample_site, thread_link[len("/repo/"):])
+    assert text_of(thread, ".timeline h3") == [
+        "Russia says it will build ties with North Korea as foreign ministers set to meet",
+        "North Korean minister lauds \u2018comradely\u2019 ties with Russia, meets Putin in Kremlin"]
+    putin = page(sample_site, "entities/person/vladimir-putin/")
+    assert len(putin.css(".articles > li")) == 2
+    art = page(sample_site, "2024/01/16/north-korean-minister-lauds-comradely-ties-with-russia/")
+    body = art.css_first(".body").text()
+    assert "VIEWIMAGE" not in body and "PUTIN VISIT?" in text_of(art, ".body h2")
