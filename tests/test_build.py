@@ -8,8 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 import pytest
-
 from conftest import article, page, text_of, write
+
 from newsdigest.build import build_site
 from newsdigest.cli import main
 from newsdigest.config import load_config

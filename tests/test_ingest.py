@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import yaml
-
 from conftest import write
+
 from newsdigest.cli import main
 from newsdigest.config import load_config
 from newsdigest.ingest import ingest

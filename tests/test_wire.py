@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsdigest.markup import make_markdown
 from newsdigest.errors import WireError
+from newsdigest.markup import make_markdown
 from newsdigest.wire import decode_wire, markdown_body, parse_wire
 
 WIRE = Path(__file__).resolve().parent.parent / "content" / "wire"
@@ -25,7 +25,8 @@ def russia():
 
 
 def test_seed_headline_byline_dateline(minister):
-    assert minister.headline == "North Korean minister lauds \u2018comradely\u2019 ties with Russia, meets Putin in Kremlin"
+    assert minister.headline == ("North Korean minister lauds \u2018comradely\u2019 ties with Russia, "
+                                 "meets Putin in Kremlin")
     assert minister.byline == ("Guy Faulconbridge",)
     assert minister.dateline == "MOSCOW"
     assert minister.agency == "Reuters"
@@ -123,7 +124,8 @@ def test_encodings_decode_without_mojibake(encoding, prefix):
 
 
 def test_utf16_bom_is_honoured():
-    assert decode_wire(codecs.BOM_UTF16_LE + "Zelensky \u0417\u0435\u043b".encode("utf-16-le")) == "Zelensky \u0417\u0435\u043b"
+    name = "Zelensky \u0417\u0435\u043b"
+    assert decode_wire(codecs.BOM_UTF16_LE + name.encode("utf-16-le")) == name
 
 
 def test_binary_is_refused():
