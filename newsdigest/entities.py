@@ -13,13 +13,15 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import entity_rules as rules
-from .errors import ConfigError
+from .errors import ConfigError, ContentError, NewsdigestError
+from .frontmatter import as_names, key_line, read_front_matter_file
 from .wire import WireStory
 
 if TYPE_CHECKING:
@@ -285,3 +287,229 @@ def _key(name: str) -> str:
     """Names compared: case, punctuation and a leading 'the' folded."""
     name = re.sub(r"[^\w\s]", "", name.casefold())
     return " ".join(name.removeprefix("the ").split())
+
+
+# --- the curated registry -------------------------------------------------------------------
+
+_TYPE_NAMES = {"person": "person", "people": "person", "organization": "organization",
+               "organisation": "organization", "org": "organization", "place": "place",
+               "location": "place", "loc": "place"}
+_REGISTRY_KEYS = {"name", "type", "aliases", "description", "wikidata", "hide", "slug", "old_names",
+                  "redirect_from"}
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """One curated entity from content/entities/: what the editor wrote always wins."""
+
+    name: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    wikidata: str | None = None
+    hide: bool = False
+    path: str = ""
+    slug: str | None = None
+    old_names: tuple[str, ...] = ()  # earlier canonical names whose URLs redirect here
+
+
+def read_registry(entities_dir: Path) -> tuple[list[RegistryEntry], list[NewsdigestError]]:
+    """Read content/entities/*.md; a bad file becomes an error naming it, the others are still read."""
+    entries: list[RegistryEntry] = []
+    errors: list[NewsdigestError] = []
+    if not entities_dir.is_dir():
+        return entries, errors
+    claimed: dict[tuple[str, str], str] = {}
+    for path in sorted(entities_dir.glob("*.md")):
+        try:
+            entry = _read_entry(path)
+            for name in (entry.name, *entry.aliases, *entry.old_names):
+                owner = claimed.setdefault((entry.type, _key(name)), entry.path)
+                if owner != entry.path:
+                    raise ContentError(f"{entry.type} name {name!r} is already claimed by {owner}", entry.path,
+                                       hint="a name or alias may belong to one entity only")
+        except NewsdigestError as exc:
+            errors.append(exc)
+            continue
+        entries.append(entry)
+    return entries, errors
+
+
+def _read_entry(path: Path) -> RegistryEntry:
+    label = str(path)
+    data, body, text = read_front_matter_file(path, label)
+
+    def fail(message: str, key: str | None = None, hint: str | None = None) -> ContentError:
+        return ContentError(message, label, key_line(text, key) if key else 1, hint=hint)
+
+    for key in sorted(set(data) - _REGISTRY_KEYS):
+        log.warning("%s:%s: unknown key '%s' is ignored", label, key_line(text, key), key)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise fail("'name': every entity needs a name", "name" if "name" in data else None,
+                   hint="add a line such as 'name: Vladimir Putin'")
+    kind = _TYPE_NAMES.get(str(data.get("type", "")).strip().lower())
+    if kind is None:
+        raise fail(f"'type': expected one of {', '.join(TYPES)}, got {data.get('type')!r}",
+                   "type" if "type" in data else None)
+    try:
+        aliases = as_names(data.get("aliases"), "aliases")
+        old_names = as_names(data.get("old_names"), "old_names") + as_names(
+            data.get("redirect_from"), "redirect_from")
+    except ValueError as exc:
+        raise fail(str(exc), "aliases" if "aliases" in str(exc)[:10] else "old_names") from exc
+    description = data.get("description", body.strip()) or body.strip()
+    if not isinstance(description, str):
+        raise fail(f"'description': expected Markdown text, got {description!r}", "description")
+    wikidata = data.get("wikidata")
+    if wikidata is not None and not re.fullmatch(r"Q\d+", str(wikidata)):
+        raise fail(f"'wikidata': expected an item id such as Q7747, got {wikidata!r}", "wikidata")
+    hide = data.get("hide", False)
+    if not isinstance(hide, bool):
+        raise fail(f"'hide': expected true or false, got {hide!r}", "hide")
+    slug = data.get("slug")
+    if slug is not None and not (isinstance(slug, str) and re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug)):
+        raise fail(f"'slug': expected lower-case words joined by '-', got {slug!r}", "slug")
+    return RegistryEntry(name=name.strip(), type=kind, aliases=aliases, description=description.strip(),
+                         wikidata=str(wikidata) if wikidata else None, hide=hide, path=label, slug=slug,
+                         old_names=tuple(n for n in old_names if n != name.strip()))
+
+
+# --- resolution across the archive ----------------------------------------------------------
+
+def resolve_entities(mentions: Mapping[str, Mapping[str, Sequence[str]]],
+                     registry: Sequence[RegistryEntry] = ()) -> dict[tuple[str, str], tuple[str, str]]:
+    """(type, name) as articles list it -> (type, canonical name), one per real entity in the archive.
+
+    The registry wins (its names, aliases and old names, whatever type an article gave them);
+    then each name takes the type most articles give it; acronyms join the one name of the same
+    type they abbreviate (US -> United States); short forms join the one longer name they can
+    stand for (Putin -> Vladimir Putin). Ambiguous short forms (Kim: Kim Jong Un or Kim Jong Il?)
+    stay as they are. The result does not depend on the order of articles or names.
+    """
+    counts: Counter = Counter()  # (type, name) -> articles
+    for ents in mentions.values():
+        for kind in TYPES:
+            counts.update({(kind, str(n)) for n in ents.get(kind, ()) or ()})
+    curated = _registry_index(registry)
+    by_key: dict[str, Counter] = {}  # key -> Counter((type, form) -> articles)
+    for (kind, name), n in counts.items():
+        by_key.setdefault(_name_key(name, kind), Counter())[(kind, name)] += n
+    chosen: dict[str, tuple[str, str]] = {}  # key -> (type, canonical form) before merging
+    for key, forms in by_key.items():
+        if key in curated:
+            chosen[key] = curated[key]
+            continue
+        votes: Counter = Counter()
+        for (kind, _), n in forms.items():
+            votes[kind] += n
+        kind = min(votes, key=lambda t: (-votes[t], _TYPE_ORDER[t]))
+        same = [(n, form) for (t, form), n in forms.items() if t == kind]
+        chosen[key] = (kind, min(same, key=lambda nf: (rules.is_shouted(nf[1], 1.0), -nf[0], -len(nf[1]),
+                                                       nf[1]))[1])
+    target = _merge_keys(chosen, curated)
+    out = {}
+    for (kind, name) in sorted(counts):
+        key = _name_key(name, kind)
+        out[(kind, name)] = chosen[target.get(key, key)]
+    return out
+
+
+def _registry_index(registry: Sequence[RegistryEntry]) -> dict[str, tuple[str, str]]:
+    index: dict[str, tuple[str, str]] = {}
+    for entry in sorted(registry, key=lambda e: (e.type, e.name)):
+        for name in (entry.name, *entry.aliases, *entry.old_names):
+            index.setdefault(_name_key(name, entry.type), (entry.type, entry.name))
+    return index
+
+
+def _merge_keys(chosen: dict[str, tuple[str, str]], curated: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """key -> the key of the longer name it abbreviates or shortens, where that is unambiguous."""
+    for kind, name in set(curated.values()):  # curated names are candidates too
+        chosen.setdefault(_name_key(name, kind), (kind, name))
+    pool: dict[str, list[str]] = {t: [] for t in TYPES}
+    for key in sorted(chosen):
+        pool[chosen[key][0]].append(key)
+    direct: dict[str, set[str]] = {}
+    for key in sorted(chosen):
+        if key in curated:
+            continue  # the editor's word: never merged into something else
+        kind, form = chosen[key]
+        words = key.split()
+        if len(words) == 1 and _is_acronym(form):
+            direct[key] = {k for k in pool[kind] if _initials(chosen[k][1]) == key}
+        if not direct.get(key) and kind != "place":
+            direct[key] = {k for k in pool[kind] if _may_shorten(words, k.split(), kind)}
+    target: dict[str, str] = {}
+    for key in direct:
+        roots = {_root(k, direct) for k in direct[key]}
+        if len(roots) == 1:
+            target[key] = roots.pop()
+    return target
+
+
+def _root(key: str, direct: dict[str, set[str]]) -> str:
+    """Follow unambiguous merges to the end: 'putin' -> 'vladimir putin'."""
+    seen = {key}
+    while len(direct.get(key, ())) == 1:
+        key = next(iter(direct[key]))
+        if key in seen:
+            break
+        seen.add(key)
+    return key
+
+
+def _may_shorten(short: list[str], full: list[str], kind: str) -> bool:
+    """'putin' of 'vladimir putin' (a surname or given name); 'rotor' of 'rotor volgograd'."""
+    if len(short) >= len(full) or not set(short) <= set(full):
+        return False
+    if kind == "person":
+        return full[-len(short):] == short or full[:len(short)] == short
+    return full[:len(short)] == short
+
+
+def _is_acronym(name: str) -> bool:
+    letters = name.replace(".", "")
+    return 2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()
+
+
+def _initials(name: str) -> str:
+    words = [w for w in re.split(r"[\s\-]+", name) if w and w.lower() not in ("of", "the", "and", "for", "&")]
+    return "".join(w[0] for w in words).lower() if len(words) > 1 and all(w[0].isupper() for w in words) else ""
+
+
+def _name_key(name: str, kind: str) -> str:
+    """The key names are compared by: folded, and for people without their titles."""
+    if kind == "person":
+        name = rules.clean_name(name, person=True)[0] or name
+    return _key(name)
+
+
+def find_duplicates(mentions: Mapping[str, Mapping[str, Sequence[str]]],
+                    registry: Sequence[RegistryEntry] = ()) -> list[str]:
+    """Likely duplicates for an editor to curate, one line each: 'type: A | B (why)'.
+
+    Pairs of the same type where one name's words all appear in the other's ('Putin' and
+    'Vladimir Putin' both kept because the short form is ambiguous), where they fold to the same
+    key, or where a registry alias of one entity is another entity's name.
+    """
+    names: dict[str, set[str]] = {t: set() for t in TYPES}
+    for ents in mentions.values():
+        for kind in TYPES:
+            names[kind].update(str(n) for n in ents.get(kind, ()) or ())
+    lines = set()
+    aliases = {(e.type, _key(a)): e.name for e in registry for a in e.aliases}
+    for kind in TYPES:
+        ordered = sorted(names[kind])
+        for i, a in enumerate(ordered):
+            ka = _name_key(a, kind)
+            if (kind, ka) in aliases and aliases[(kind, ka)] != a and aliases[(kind, ka)] in names[kind]:
+                lines.add(f"{kind}: {aliases[(kind, ka)]} | {a} (a registry alias of the first)")
+            for b in ordered[i + 1:]:
+                kb = _name_key(b, kind)
+                if ka == kb:
+                    lines.add(f"{kind}: {a} | {b} (same name when case and punctuation are ignored)")
+                elif set(ka.split()) < set(kb.split()) or set(kb.split()) < set(ka.split()):
+                    short, full = sorted((a, b), key=lambda n: (len(_key(n).split()), n))
+                    lines.add(f"{kind}: {full} | {short} (the second's words are all in the first)")
+    return sorted(lines)
