@@ -1,0 +1,313 @@
+"""Story threads: each article joins the best matching earlier thread or starts one.
+
+Assignment is online, in date order, the way a wire editor works. An article is
+compared with the recent articles of a few candidate threads (average link over
+tf-idf of words, headline and lede counted more, plus overlap of the people,
+organisations and places it names); a thread gone quiet pulls less, down to a
+floor. Candidates come from an inverted index in SQLite (entities and rare
+terms, newest postings first), so the cost per article does not grow with the
+archive. The index is derived state: delete it and `rebuild` it from the
+`thread:` ids in the front matter.
+
+Document frequencies are counted per article as it is recorded; weights use a
+snapshot of them taken whenever the archive has grown by a tenth, so the vectors
+of earlier articles can be cached and a rebuilt index scores exactly as the
+original did.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .config import ThreadSettings
+from .textstats import STOPWORDS, cosine, field_counts, idf, slug_words, tokenize, top_keys, weigh
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, df INTEGER NOT NULL, df_epoch INTEGER NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, thread TEXT NOT NULL,
+    day REAL NOT NULL, vec TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_thread ON docs (thread, day);
+CREATE TABLE IF NOT EXISTS threads (id TEXT PRIMARY KEY, first_day REAL NOT NULL, last_day REAL NOT NULL,
+    size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS postings (key TEXT NOT NULL, day REAL NOT NULL, thread TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS postings_key ON postings (key, day);
+"""
+_ENTITY_KINDS = ("person", "organization", "place")
+_CACHE_SIZE = 4096
+_EPOCH_GROWTH = 1.1
+# Words that make a poor thread name: reporting verbs and filler of headlines.
+_NAME_SKIP = frozenset("""say says said tell tells told report reports reported update live new news
+latest amid over after before as set sets could would will may might""".split())
+
+
+@dataclass(frozen=True)
+class ThreadDoc:
+    """What thread assignment needs to know about one article."""
+
+    slug: str
+    date: datetime
+    title: str
+    lede: str
+    text: str
+    entities: Mapping[str, Sequence[str]]
+    thread: str | None = None
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    terms: dict[str, float]  # weighted word counts, "t:" keys
+    ents: dict[str, float]  # entity salience weights, "e:" keys
+
+
+def make_thread_id(doc: ThreadDoc, taken: set[str]) -> str:
+    """A readable id from the first article's key entities and headline words, unique among `taken`."""
+    headline = doc.title.lower()
+    names = [n for kind in ("place", "person", "organization") for n in doc.entities.get(kind, ())[:3]]
+    in_headline = [n for n in names if _ascii(n).lower() in _ascii(headline)]
+    picked = sorted(dict.fromkeys(in_headline or names[:1]), key=lambda n: headline.find(n.lower()))[:2]
+    used = set(slug_words(picked).split("-"))
+    raw = (w.strip(".,;:!?'\"()[]") for w in _ascii(doc.title).lower().replace("'s", "").split())
+    words = [w for w in raw if w.isalpha() and len(w) > 2
+             and w not in STOPWORDS and w not in _NAME_SKIP and w not in used]
+    base = slug_words([*picked, *words[:max(1, 3 - len(picked))]], limit=40) or "story"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+class ThreadIndex:
+    """The thread index in one SQLite file: documents, threads, postings and document frequencies."""
+
+    def __init__(self, db_path: Path | str, settings: ThreadSettings) -> None:
+        self.settings = settings
+        if str(db_path) != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(db_path))
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        version = self._meta("schema")
+        if version is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+        elif version != _SCHEMA_VERSION:
+            raise ValueError(f"{db_path}: thread index schema {version}, expected {_SCHEMA_VERSION}; "
+                             "delete it to rebuild")
+        self._db.commit()
+        self._df = dict(self._db.execute("SELECT key, df FROM keys"))
+        self._df_epoch = dict(self._db.execute("SELECT key, df_epoch FROM keys WHERE df_epoch > 0"))
+        self._n_docs = int(self._meta("n_docs") or 0)
+        self._n_epoch = int(self._meta("n_epoch") or 0)
+        self._cache: OrderedDict[int, _Vectors] = OrderedDict()
+
+    def __enter__(self) -> ThreadIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Commit and close the database."""
+        self._db.commit()
+        self._db.close()
+
+    def is_empty(self) -> bool:
+        """True when no article has been recorded (a new or deleted index)."""
+        return self._n_docs == 0
+
+    def thread_of(self, slug: str) -> str | None:
+        """The thread an already recorded article belongs to."""
+        row = self._db.execute("SELECT thread FROM docs WHERE slug = ?", (slug,)).fetchone()
+        return row[0] if row else None
+
+    def assign(self, doc: ThreadDoc) -> str:
+        """Record `doc` in its best matching thread, or a new one; return the thread id."""
+        known = self.thread_of(doc.slug)
+        if known is not None:
+            return known
+        counts = self._counts(doc)
+        if doc.thread:
+            thread = doc.thread
+        else:
+            thread, score = self._best_thread(doc, counts)
+            if thread is None:
+                thread = make_thread_id(doc, self._taken_ids())
+                log.debug("%s starts thread %s (best score %.3f)", doc.slug, thread, score)
+        self._record(doc, counts, thread)
+        return thread
+
+    def rebuild(self, docs: Iterable[ThreadDoc]) -> None:
+        """Fill an empty index from articles that carry their thread ids, in date order."""
+        if not self.is_empty():
+            raise ValueError("rebuild needs an empty thread index")
+        for doc in sorted(docs, key=_order):
+            if doc.thread:
+                self._record(doc, self._counts(doc), doc.thread)
+            else:
+                self.assign(doc)
+        self._db.commit()
+
+    # -- scoring ----------------------------------------------------------------------------------
+
+    def _best_thread(self, doc: ThreadDoc, counts: _Vectors) -> tuple[str | None, float]:
+        scores = self._score_threads(doc, counts)
+        best, best_score = min(scores, key=lambda ts: (-ts[1], ts[0]), default=(None, 0.0))
+        return (best, best_score) if best_score >= self.settings.threshold else (None, best_score)
+
+    def _score_threads(self, doc: ThreadDoc, counts: _Vectors) -> list[tuple[str, float]]:
+        """(thread, score) for each candidate thread: average link, times the pull of time."""
+        s = self.settings
+        vec = self._weigh(counts)
+        day = _day(doc.date)
+        scores = []
+        for thread in self._candidates(vec):
+            members = self._db.execute(
+                "SELECT id, vec, day FROM docs WHERE thread = ? ORDER BY day DESC, id DESC LIMIT ?",
+                (thread, s.link_docs)).fetchall()
+            vecs = [self._vectors(i, v) for i, v, _ in members]
+            # Time weighs each link: an article far in time from another needs more in common.
+            sims = sorted((self._similarity(vec, other) * self._pull(abs(day - other_day))
+                           for other, (_, _, other_day) in zip(vecs, members, strict=True)), reverse=True)
+            link = s.max_link * sims[0] + (1.0 - s.max_link) * sum(sims) / len(sims)
+            scores.append((thread, link))
+        return scores
+
+    def _pull(self, gap_days: float) -> float:
+        """How much of a link survives a gap in time: halves every decay_days, down to a floor."""
+        s = self.settings
+        return s.decay_floor + (1.0 - s.decay_floor) * 0.5 ** (gap_days / s.decay_days)
+
+    def _similarity(self, a: _Vectors, b: _Vectors) -> float:
+        w = self.settings.entity_weight
+        return (1.0 - w) * cosine(a.terms, b.terms) + w * cosine(a.ents, b.ents)
+
+    def _candidates(self, vec: _Vectors) -> list[str]:
+        """Threads sharing entities or rare words with the article, most shared first."""
+        s = self.settings
+        votes: dict[str, float] = {}
+        for key in self._query_keys(vec):
+            weight = self._idf(key)
+            seen = set()
+            for (thread,) in self._db.execute(
+                    "SELECT thread FROM postings WHERE key = ? ORDER BY day DESC LIMIT ?",
+                    (key, s.postings_limit)):
+                if thread not in seen:
+                    seen.add(thread)
+                    votes[thread] = votes.get(thread, 0.0) + weight
+        return sorted(votes, key=lambda t: (-votes[t], t))[:s.candidates]
+
+    def _query_keys(self, vec: _Vectors) -> list[str]:
+        n = self.settings.index_keys
+        return top_keys(vec.ents, n) + top_keys(vec.terms, n)
+
+    # -- vectors and frequencies ------------------------------------------------------------------
+
+    def _counts(self, doc: ThreadDoc) -> _Vectors:
+        s = self.settings
+        paras = [p for p in doc.text.split("\n") if p.strip()]
+        fields = [(doc.title, s.headline_weight), (doc.lede, s.lede_weight)]
+        # The tail of a story is background; its words count less the further down they are.
+        fields += [(p, max(s.tail_floor, 1.0 / (1.0 + i / s.tail_paragraphs))) for i, p in enumerate(paras)]
+        terms = {"t:" + k: round(v, 3) for k, v in field_counts(fields).items()}
+        ents: dict[str, float] = {}
+        for kind in _ENTITY_KINDS:
+            for rank, name in enumerate(doc.entities.get(kind, ())[:s.entities_per_kind]):
+                weight = 1.0 / (1.0 + rank * s.entity_rank_decay)
+                for key in _entity_keys(name, kind):
+                    ents[key] = max(ents.get(key, 0.0), round(weight, 3))
+        return _Vectors(terms, ents)
+
+    def _weigh(self, counts: _Vectors) -> _Vectors:
+        return _Vectors(weigh(counts.terms, self._idf), weigh(counts.ents, self._idf))
+
+    def _idf(self, key: str) -> float:
+        return idf(self._df_epoch.get(key, 0), self._n_epoch) ** self.settings.idf_power
+
+    def _vectors(self, doc_id: int, raw: str) -> _Vectors:
+        vec = self._cache.get(doc_id)
+        if vec is None:
+            data = json.loads(raw)
+            vec = self._weigh(_Vectors(data["t"], data["e"]))
+            self._cache[doc_id] = vec
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return vec
+
+    def _record(self, doc: ThreadDoc, counts: _Vectors, thread: str) -> None:
+        db, day = self._db, _day(doc.date)
+        vec = self._weigh(counts)
+        db.execute("INSERT INTO docs (slug, thread, day, vec) VALUES (?, ?, ?, ?)",
+                   (doc.slug, thread, day, json.dumps({"t": counts.terms, "e": counts.ents},
+                                                      sort_keys=True, separators=(",", ":"))))
+        db.execute("INSERT INTO threads VALUES (?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET "
+                   "first_day = min(first_day, excluded.first_day), last_day = max(last_day, "
+                   "excluded.last_day), size = size + 1", (thread, day, day))
+        db.executemany("INSERT INTO postings VALUES (?, ?, ?)",
+                       [(key, day, thread) for key in self._query_keys(vec)])
+        keys = [*counts.terms, *counts.ents]
+        for key in keys:
+            self._df[key] = self._df.get(key, 0) + 1
+        db.executemany("INSERT INTO keys VALUES (?, 1, 0) ON CONFLICT (key) DO UPDATE SET df = df + 1",
+                       [(k,) for k in keys])
+        self._n_docs += 1
+        if self._n_docs >= max(self._n_epoch + 1, math.ceil(self._n_epoch * _EPOCH_GROWTH)):
+            db.execute("UPDATE keys SET df_epoch = df")
+            self._df_epoch = dict(self._df)
+            self._n_epoch = self._n_docs
+            self._cache.clear()
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('n_docs', ?), ('n_epoch', ?)",
+                   (str(self._n_docs), str(self._n_epoch)))
+        db.commit()
+
+    def _taken_ids(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT id FROM threads")}
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+
+def recompute_threads(docs: Sequence[ThreadDoc], settings: ThreadSettings,
+                      db_path: Path | str = ":memory:") -> dict[str, str]:
+    """Re-thread a whole archive in date order into a fresh index at db_path; pinned ids are kept."""
+    if str(db_path) != ":memory:" and Path(db_path).exists():
+        raise FileExistsError(f"{db_path}: recompute writes a fresh index; remove the file first")
+    with ThreadIndex(db_path, settings) as index:
+        return {doc.slug: index.assign(doc) for doc in sorted(docs, key=_order)}
+
+
+def _order(doc: ThreadDoc) -> tuple[datetime, str]:
+    return (doc.date, doc.slug)
+
+
+def _day(when: datetime) -> float:
+    return when.timestamp() / 86400.0
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _entity_keys(name: str, kind: str) -> list[str]:
+    """Index keys for one entity name: the whole name, and a person's surname alone."""
+    words = [w for w in tokenize(name) if w != "the"]
+    if not words:
+        return []
+    keys = ["e:" + " ".join(words)]
+    if kind == "person" and len(words) > 1:
+        keys.append("e:" + words[-1])
+    return keys
