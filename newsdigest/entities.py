@@ -147,6 +147,11 @@ class _Prepared:
     sport: str | None  # "team", "individual" or None
     excluded: frozenset[str]
     sides: list[tuple[int, int, str]]  # sports results: (start, end, role) in text
+    vocab: dict[str, str]  # how the story's body writes each word
+
+    def where(self, pos: int) -> str:
+        """headline, lede or body: the segment a character offset falls in."""
+        return self.wheres[bisect.bisect_right(self.starts, pos) - 1]
 
 
 def _prepare(story: WireStory) -> _Prepared:
@@ -177,51 +182,127 @@ def _prepare(story: WireStory) -> _Prepared:
     return _Prepared(
         story=story, text="\n\n".join(segments), starts=starts, wheres=wheres,
         dateline=rules.dateline_places(story.dateline, vocab), sport=sport,
-        excluded=frozenset(_key(n) for n in names), sides=sides)
+        excluded=frozenset(_key(n) for n in names), sides=sides, vocab=vocab)
 
 
 def _entities_of(prep: _Prepared, doc) -> dict[str, list[str]]:
     """The news rules applied to one parsed story, then its short forms resolved."""
-    mentions = [_Mention(place, "place", "dateline", -1) for place in prep.dateline]
     datelines = {_key(p) for p in prep.dateline}
-    ents = list(doc.ents)
-    taken: set[int] = set()
-    for start, end, role in prep.sides:
-        over = [e for e in ents if e.start_char < end and e.end_char > start]
-        taken.update(id(e) for e in over)
-        name, _ = rules.clean_name(prep.text[start:end])
-        if name and _key(name) not in prep.excluded:
-            labels = {e.label_ for e in over if e.start_char == start and e.end_char == end}
-            etype = _side_type(name, role, labels, prep.sport)
-            seg = bisect.bisect_right(prep.starts, start) - 1
-            mentions.append(_Mention(rules.normal_case(name), etype, prep.wheres[seg], start, side=True))
-    for ent in ents:
-        etype = _LABELS.get(ent.label_)
-        if etype is None or id(ent) in taken:
-            continue
-        name, titled = rules.clean_name(ent.text, person=etype == "person")
-        if not name or _key(name) in prep.excluded:
-            continue
-        etype = _mention_type(doc, ent, name, etype, prep.sport, titled)
-        seg = bisect.bisect_right(prep.starts, ent.start_char) - 1
-        if (prep.sport and etype == "place" and ent.label_ != "FAC" and not rules.is_country(name)
-                and _key(name) not in datelines and not _is_venue(doc, ent)):
-            etype = "organization"  # a club named after its town: "Leicestershire beat Somerset"
-        mentions.append(_Mention(rules.normal_case(name), etype, prep.wheres[seg], ent.start_char, titled))
-    roots = _resolve_short_forms(mentions, datelines)
+    covered = [(e.start_char, e.end_char) for e in doc.ents] + [(a, b) for a, b, _ in prep.sides]
+    mentions = [_Mention(place, "place", "dateline", -1) for place in prep.dateline]
+    mentions += _side_mentions(prep, doc)
+    mentions += _model_mentions(prep, doc, datelines)
+    mentions += _repeated_mentions(prep, mentions, covered)
+    roots = _resolve_short_forms(_split_pairs(mentions), datelines)
     if prep.sport == "team":
-        for group in roots:
-            # Wire copy names a player in full at first mention; a lone name the article never
-            # expands, tagged a person by the model only, is a club ("Derbyshire", "Blackburn").
-            if group.type == "person" and len(group.words) == 1 and not any(
-                    m.side or m.titled for m in group.mentions + group.absorbed):
-                for m in group.mentions:
-                    m.type = "organization"
+        _find_clubs(roots)
     out: dict[str, list[str]] = {t: [] for t in TYPES}
     for group in sorted(roots, key=lambda g: (-g.score, g.first, g.name)):
         name = group.name
         if name not in out[group.type]:
             out[group.type].append(name)
+    return out
+
+
+def _find_clubs(roots: list[_Group]) -> None:
+    """In team sports, 'people' that are clubs: 'Derbyshire', 'Rotor Volgograd', 'Norwich City'."""
+    place_words = {w for g in roots if g.type == "place" for w in g.words}
+    for group in roots:
+        if group.type != "person" or any(m.side or m.titled for m in group.mentions + group.absorbed):
+            continue
+        # Wire copy names a player in full at first mention: a lone name the article never
+        # expands is a club; so is a name with a town in it or a word only clubs carry.
+        if len(group.words) == 1 or group.words & place_words or rules.has_org_word(group.name):
+            for m in group.mentions:
+                m.type = "organization"
+
+
+def _side_mentions(prep: _Prepared, doc) -> list[_Mention]:
+    """Names in the slots of sports results, typed by their slot (team, player, venue ...)."""
+    out = []
+    for start, end, role in prep.sides:
+        name, _ = rules.clean_name(prep.text[start:end])
+        if name and _key(name) not in prep.excluded:
+            labels = {e.label_ for e in doc.ents if e.start_char == start and e.end_char == end}
+            out.append(_Mention(name, _side_type(name, role, labels, prep.sport), prep.where(start), start,
+                                side=True))
+    return out
+
+
+def _model_mentions(prep: _Prepared, doc, datelines: set[str]) -> list[_Mention]:
+    """The model's entities outside sports slots, cleaned and re-typed by the news rules."""
+    out = []
+    for ent in doc.ents:
+        etype = _LABELS.get(ent.label_)
+        if etype is None or any(a < ent.end_char and b > ent.start_char for a, b, _ in prep.sides):
+            continue
+        for start, text, kind in _split_possessive(ent.start_char, ent.text, etype):
+            name, titled = rules.clean_name(text, person=kind == "person")
+            if not name or _key(name) in prep.excluded or not rules.may_be_alone(name, kind):
+                continue
+            kind = _mention_type(doc, ent, name, kind, prep.sport, titled)
+            if kind == "person" and text.endswith(name):
+                name += rules.name_continues(prep.text, start + len(text), prep.vocab)
+            if (prep.sport and kind == "place" and ent.label_ != "FAC" and not rules.is_country(name)
+                    and _key(name) not in datelines and not _is_venue(doc, ent)):
+                kind = "organization"  # a club named after its town: "Leicestershire beat Somerset"
+            out.append(_Mention(name, kind, prep.where(start), start, titled))
+    return out
+
+
+def _split_possessive(start: int, text: str, kind: str) -> list[tuple[int, str, str]]:
+    """'North Korea’s Choe' -> the owner ('North Korea', as tagged) and the owned ('Choe');
+    'Grace Road, Leicestershire' -> two names: a name never holds a comma."""
+    if ", " in text:
+        head, _, tail = text.partition(", ")
+        return [(start, head, kind), *_split_possessive(start + len(head) + 2, tail, kind)]
+    m = re.match(r"^(?P<head>.+?)\s?['\u2019]s\s+(?P<tail>[A-Z].*)$", text)
+    if not m:
+        return [(start, text, kind)]
+    tail = m.group("tail")
+    tail_kind = "organization" if kind == "organization" or rules.has_org_word(tail) else "person"
+    head_kind = "place" if rules.is_country(m.group("head")) else kind
+    return [(start, m.group("head"), head_kind), (start + m.start("tail"), tail, tail_kind)]
+
+
+def _repeated_mentions(prep: _Prepared, mentions: list[_Mention],
+                       covered: list[tuple[int, int]]) -> list[_Mention]:
+    """Every other place the story writes a name already found ('Choe' where the model missed it)."""
+    kinds: dict[str, Counter] = {}
+    for m in mentions:
+        if len(m.name) >= 3 and m.where != "dateline":
+            kinds.setdefault(m.name, Counter())[m.type] += 1
+    if not kinds:
+        return []
+    pattern = re.compile(r"(?<![\w'\u2019.-])(?:" + "|".join(
+        re.escape(n) for n in sorted(kinds, key=lambda n: (-len(n), n))) + r")(?![\w-])")
+    spans = sorted(covered)
+    out = []
+    for match in pattern.finditer(prep.text):
+        i = bisect.bisect_right(spans, (match.start(), float("inf"))) - 1
+        if i >= 0 and spans[i][1] > match.start() or i + 1 < len(spans) and spans[i + 1][0] < match.end():
+            continue  # the model or a results rule already read this stretch
+        votes = kinds[match.group()]
+        kind = min(votes, key=lambda t: (-votes[t], _TYPE_ORDER[t]))
+        name = match.group()
+        if kind == "person":
+            name += rules.name_continues(prep.text, match.end(), prep.vocab)
+        out.append(_Mention(name, kind, prep.where(match.start()), match.start()))
+    return out
+
+
+def _split_pairs(mentions: list[_Mention]) -> list[_Mention]:
+    """'Lavrov and Choe' as one name becomes the two names the story uses on their own."""
+    known = {_key(m.name) for m in mentions if " and " not in m.name}
+    words = {w for k in known for w in k.split()}
+    out = []
+    for m in mentions:
+        parts = m.name.split(" and ")
+        if len(parts) == 2 and all(_key(p) in known or set(_key(p).split()) <= words for p in parts):
+            kinds = {_key(x.name): x.type for x in mentions}
+            out += [_Mention(p, kinds.get(_key(p), m.type), m.where, m.pos + m.name.index(p)) for p in parts]
+        else:
+            out.append(m)
     return out
 
 

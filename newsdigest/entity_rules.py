@@ -46,6 +46,12 @@ halftime half-time result results standings postponed abandoned attendance score
 men women men's women's world schedule note notes
 """.split())
 
+# Capitalised words the model tags alone that name no one thing.
+_GENERIC = frozenset("""
+north south east west northern southern eastern western central government ministry parliament
+legend authority council court army police party union league
+""".split())
+
 _NAME_PARTICLES = frozenset({"de", "da", "di", "del", "della", "van", "von", "der", "den", "la", "le",
                              "du", "des", "bin", "ibn", "al", "el", "of", "the", "and", "y", "dos"})
 
@@ -221,6 +227,25 @@ def clean_name(text: str, person: bool = False) -> tuple[str, bool]:
     if not _is_plausible(name):
         return "", False
     return name, titled
+
+
+def may_be_alone(name: str, kind: str) -> bool:
+    """False for a title or office on its own ('Defence', 'State'): the model's half of a phrase."""
+    return " " in name or kind == "person" or not is_title_word(name) and name.lower() not in _GENERIC
+
+
+_NEXT_NAME_WORD = re.compile(r"[ ]([A-Z][a-z]+(?:-[A-Z]?[a-z]+)?)(?![\w'\u2019.-])")
+
+
+def name_continues(text: str, end: int, vocab: dict[str, str]) -> str:
+    """The rest of a person's name the model cut short: 'Choe Son' + ' Hui'."""
+    pos = end
+    while m := _NEXT_NAME_WORD.match(text, pos):
+        word = m.group(1)
+        if vocab.get(word.lower(), word)[:1].islower() or word.lower() in _CALENDAR or is_title_word(word):
+            break
+        pos = m.end()
+    return text[end:pos]
 
 
 def _strip_title(words: list[str]) -> tuple[list[str], bool]:
