@@ -1,0 +1,230 @@
+"""The preview server: build with drafts, serve under the base path, rebuild and reload on change.
+
+Each build goes into a fresh folder under `.cache/`; the server switches to it
+only when the build succeeded, so a reader never sees a half-written site and a
+failed rebuild keeps the last good one. Open tabs learn of a new build or an
+error through server-sent events from a small script that is added to HTML
+responses as they are served, never written into output/.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from watchfiles import watch
+
+from .build import build_site
+from .config import Config, load_config
+from .errors import NewsdigestError
+from .httpserve import ServedSite, start_server
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+WATCHED = ("content", "templates", "site")
+_POLL_MS = 400  # how often the watcher looks at config.yaml, which editors replace rather than write
+
+
+class PreviewServer:
+    """A preview of one site: the HTTP server, the watcher, and the builds they share."""
+
+    def __init__(self, site_dir: Path, config: Config, host: str = "127.0.0.1", port: int = 8000,
+                 watch: bool = True) -> None:
+        self.site_dir = site_dir
+        self.config = config
+        self.host, self.port, self.watch = host, port, watch
+        self.cache_dir = site_dir / ".cache"
+        self.builds: list[Path] = []
+        self.site = ServedSite(None, config.base_path, live=True)
+        self._count = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._server = None
+        self._ingested: dict[Path, int] = {}
+        self.last_seconds = 0.0
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{self.site.base_path}"
+
+    def start(self) -> str:
+        """Build once, start serving (and watching); return the URL to open."""
+        _remove_stale_builds(self.cache_dir)
+        self.rebuild()
+        if self.site.root is None:
+            raise NewsdigestError(f"the first build failed: {self.site.error}", str(self.site_dir))
+        self._server, thread = start_server(self.site, self.host, self.port)
+        self.port = self._server.server_address[1]
+        self._threads.append(thread)
+        if self.watch:
+            watcher = threading.Thread(target=self._watch_loop, name="newsdigest-watch", daemon=True)
+            watcher.start()
+            self._threads.append(watcher)
+        return self.url
+
+    def stop(self) -> None:
+        """Stop watching and serving; remove this server's build folders."""
+        self._stop.set()
+        self.site.close()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for folder in self.builds:
+            _remove_build(folder)
+
+    def rebuild(self, changes: Iterable[Path] = ()) -> bool:
+        """Ingest new wire files among `changes`, build into a fresh folder, switch to it if good."""
+        with self._lock:
+            started = time.perf_counter()
+            changes = set(changes)
+            try:
+                problems = self._prepare(changes)
+                self._count += 1
+                folder = self.cache_dir / f"serve-{os.getpid()}-{self._count}"
+                report = build_site(self.site_dir, self.config, output_dir=folder, include_drafts=True)
+                problems += [str(e) for e in report.errors]
+            except NewsdigestError as exc:
+                return self._fail([str(exc)])
+            except Exception as exc:  # a bug in a build must not take the preview down
+                log.debug("rebuild crashed", exc_info=True)
+                return self._fail([f"internal error: {type(exc).__name__}: {exc}"])
+            self.builds.append(folder)
+            if problems and self.site.root is not None:
+                _remove_build(self.builds.pop())
+                return self._fail(problems)
+            self.site.publish(folder, self.config.base_path, "\n".join(problems) or None)
+            self.last_seconds = time.perf_counter() - started
+            for problem in problems:
+                log.error("%s", problem)
+            log.info("built %d pages in %.2f s%s", report.pages, self.last_seconds,
+                     "" if self._count == 1 else "; reloading open tabs")
+            while len(self.builds) > 2:  # keep the previous build for requests still reading it
+                _remove_build(self.builds.pop(0))
+            return not problems
+
+    def _prepare(self, changes: set[Path]) -> list[str]:
+        """Reload config.yaml and ingest wire files if they changed; return the problems met."""
+        if self.site_dir / "config.yaml" in changes:
+            self.config = load_config(self.site_dir)
+        wire_dir = self.site_dir / "content" / "wire"
+        wire = sorted(p for p in changes if p.is_relative_to(wire_dir) and p.is_file())
+        if not wire:
+            return []
+        from .ingest import ingest
+
+        report = ingest(self.site_dir, self.config, wire)
+        for label in report.written + report.updated:
+            path = self.site_dir / label
+            if path.exists():  # the article ingest just wrote is about to come back as a change
+                self._ingested[path] = path.stat().st_mtime_ns
+        return [str(e) for e in report.errors]
+
+    def _fail(self, problems: list[str]) -> bool:
+        message = "\n".join(problems)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        log.error("%s: %s%s", "rebuild failed, still serving the last good build" if self.site.root
+                  else "build failed", problems[0], more)
+        self.site.report_error(message)
+        return False
+
+    def _watch_roots(self) -> list[Path]:
+        return [self.site_dir / name for name in WATCHED if (self.site_dir / name).is_dir()]
+
+    def _watch_loop(self) -> None:
+        """Rebuild on every batch of changes until stopped; restart when a watched folder comes or goes."""
+        config_path = self.site_dir / "config.yaml"
+        config_seen = _stamp(config_path)
+        roots = self._watch_roots()
+        while not self._stop.is_set():
+            batches = watch(*roots, stop_event=self._stop, step=50, rust_timeout=_POLL_MS,
+                            yield_on_timeout=True) if roots else iter([set()])
+            for batch in batches:
+                changed = {Path(p) for _, p in batch}
+                if _stamp(config_path) != config_seen:
+                    config_seen = _stamp(config_path)
+                    changed.add(config_path)
+                now = self._watch_roots()
+                changed = {p for p in changed if not self._is_own_write(p)} | (set(now) ^ set(roots))
+                if changed:
+                    log.info("changed: %s", ", ".join(sorted(_label(p, self.site_dir) for p in changed)[:3])
+                             + (f" and {len(changed) - 3} more" if len(changed) > 3 else ""))
+                    self.rebuild(changed)
+                if now != roots:
+                    roots = now
+                    break
+            if not roots:
+                self._stop.wait(_POLL_MS / 1000)
+
+    def _is_own_write(self, path: Path) -> bool:
+        """True for an article ingest wrote in the last rebuild and nobody touched since."""
+        mtime = self._ingested.pop(path, None)
+        return mtime is not None and path.exists() and path.stat().st_mtime_ns == mtime
+
+
+def serve(site_dir: Path, config: Config, host: str = "127.0.0.1", port: int = 8000,
+          watch: bool = True) -> int:
+    """Build, serve and (with `watch`) rebuild on change until Ctrl-C; return the exit status."""
+    if host not in LOOPBACK:
+        log.warning("serving on %s: anyone who can reach this machine can read the preview, drafts "
+                    "included", host)
+    server = PreviewServer(site_dir, config, host, port, watch)
+    try:
+        url = server.start()
+    except OSError as exc:
+        raise NewsdigestError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                              hint="pass --port with another number") from exc
+    print(f"Serving {url}  (drafts shown; Ctrl-C to stop)", flush=True)
+    try:
+        while not server._stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        server.stop()
+    return 0
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _label(path: Path, site_dir: Path) -> str:
+    return path.relative_to(site_dir).as_posix() if path.is_relative_to(site_dir) else str(path)
+
+
+def _remove_build(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder.parent / f".{folder.name}.lock").unlink(missing_ok=True)
+
+
+def _remove_stale_builds(cache_dir: Path) -> None:
+    """Remove build folders left by preview servers that are no longer running."""
+    for folder in cache_dir.glob("serve-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove_build(folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+

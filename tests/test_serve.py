@@ -1,0 +1,314 @@
+"""The preview server, driven for real: HTTP on a free port, edits on disk, reload events."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import article, write
+
+from newsdigest.build import build_site
+from newsdigest.config import load_config
+from newsdigest.httpserve import EVENTS_PATH, clean_path
+from newsdigest.serve import PreviewServer
+
+HELLO = "2024/01/15/hello/"
+
+
+def get(port: int, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    """One request as sent, without client-side path clean-up or redirects."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path)
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def raw_get(port: int, target: bytes) -> tuple[int, bytes]:
+    """A request line with arbitrary bytes in the path (NUL, backslashes), as an attacker sends it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+class EventStream:
+    """Reads the server-sent events of the preview in a thread, one (event, data) per item."""
+
+    def __init__(self, port: int) -> None:
+        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn.request("GET", EVENTS_PATH)
+        self.response = self.conn.getresponse()
+        assert self.response.getheader("Content-Type").startswith("text/event-stream")
+        threading.Thread(target=self._read, daemon=True).start()
+        assert self.next("hello")
+
+    def _read(self) -> None:
+        kind = ""
+        try:
+            for line in iter(self.response.fp.readline, b""):
+                text = line.decode().rstrip("\n")
+                if text.startswith("event: "):
+                    kind = text[7:]
+                elif text.startswith("data: "):
+                    self.events.put((kind, json.loads(text[6:])))
+        except (OSError, ValueError):
+            pass
+
+    def next(self, kind: str, timeout: float = 15) -> dict:
+        """The data of the next event of `kind` (other kinds are skipped)."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got, data = self.events.get(timeout=left)
+            except queue.Empty:
+                break
+            if got == kind:
+                return data
+        raise AssertionError(f"no '{kind}' event within {timeout} s")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@pytest.fixture
+def preview(site: Path):
+    """A two-article site with a draft, previewed on a free port with the watcher on."""
+    article(site, HELLO[:-1] + ".md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings",
+            entities={"person": ["Ann Smith"], "place": ["Moscow"]}, body="First body.")
+    article(site, "2024/01/16/draft.md", "Unfinished story", "2024-01-16T09:00:00+00:00", thread="greetings",
+            entities={"person": ["Ann Smith"]}, extra="draft: true")
+    server = PreviewServer(site, load_config(site), port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_serves_pages_under_the_base_path_with_content_types(preview):
+    port = preview.port
+    assert preview.url == f"http://127.0.0.1:{port}/repo/"
+    status, headers, body = get(port, "/repo/")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert b"Hello world" in body
+    for path, kind in [("/repo/feed.xml", "application/rss+xml; charset=utf-8"),
+                       ("/repo/atom.xml", "application/atom+xml; charset=utf-8"),
+                       ("/repo/assets/style.css", "text/css; charset=utf-8"),
+                       ("/repo/sitemap.xml", "application/xml; charset=utf-8")]:
+        status, headers, _ = get(port, path)
+        assert (status, headers["content-type"]) == (200, kind), path
+    assert get(port, "/")[:2][0] == 302 and get(port, "/")[1]["location"] == "/repo/"
+    assert get(port, "/repo")[1]["location"] == "/repo/"
+    status, headers, _ = get(port, "/repo/" + HELLO[:-1])
+    assert status == 301 and headers["location"] == "/repo/" + HELLO
+    status, headers, body = get(port, "/repo/no/such/page/")
+    assert status == 404 and b"Page not found" in body and headers["content-type"].startswith("text/html")
+    assert get(port, "/elsewhere/")[0] == 404
+    assert get(port, "/repo/", "HEAD")[:1] == (200,)
+
+
+def test_reload_script_is_served_but_never_written(preview):
+    _, _, body = get(preview.port, "/repo/" + HELLO)
+    assert body.count(EVENTS_PATH.encode()) == 1 and body.index(b"<script>") < body.index(b"</body>")
+    on_disk = (preview.site.root / HELLO / "index.html").read_bytes()
+    assert EVENTS_PATH.encode() not in on_disk
+    _, _, css = get(preview.port, "/repo/assets/style.css")
+    assert EVENTS_PATH.encode() not in css
+
+
+def test_drafts_are_shown_marked_in_preview_and_never_published(preview, site):
+    status, _, body = get(preview.port, "/repo/2024/01/16/draft/")
+    assert status == 200 and b"Unfinished story" in body and b"Draft" in body
+    build_site(site, load_config(site))
+    published = "".join(p.read_text(encoding="utf-8") for p in (site / "output").rglob("*.*ml"))
+    assert "Unfinished story" not in published
+
+
+ATTACKS = [
+    b"/repo/../../../../../../etc/passwd", b"/../../../../etc/passwd", b"/repo/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    b"/repo/%2E%2E%2F%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", b"/repo/%252e%252e/%252e%252e/etc/passwd",
+    b"/repo/..%2f..%2f..%2f..%2fetc%2fpasswd", b"/repo/..%5c..%5c..%5cetc%5cpasswd",
+    b"/repo/..\\..\\..\\..\\etc\\passwd", b"/repo/%00", b"/repo/index.html%00.css", b"/repo/index.html\x00",
+    b"//etc/passwd", b"/repo//etc/passwd", b"/repo/%2fetc%2fpasswd", b"/repo/./../../etc/passwd",
+    b"/repo/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", b"/repo/leak/passwd", b"/repo/passwd-link",
+    b"/repo/..;/..;/etc/passwd", b"/repo/%u002e%u002e/etc/passwd", b"/repo/.%2e/.%2e/etc/passwd",
+]
+
+
+def test_path_traversal_is_refused_and_never_leaks(preview):
+    (preview.site.root / "leak").symlink_to("/etc")
+    (preview.site.root / "passwd-link").symlink_to("/etc/passwd")
+    for target in ATTACKS:
+        status, body = raw_get(preview.port, target)
+        assert status in (400, 404), target
+        assert b"root:" not in body, target
+    assert clean_path("/repo/a%20b/") == "/repo/a b/"
+
+
+def test_symlinks_inside_the_site_still_work(preview):
+    (preview.site.root / "alias.html").symlink_to(preview.site.root / "index.html")
+    assert get(preview.port, "/repo/alias.html")[0] == 200
+
+
+def test_fifty_concurrent_requests(preview):
+    paths = ["/repo/", "/repo/" + HELLO, "/repo/feed.xml", "/repo/assets/style.css", "/repo/missing"] * 10
+    started = time.perf_counter()
+    with ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(lambda p: get(preview.port, p)[0], paths))
+    assert statuses == [200, 200, 200, 200, 404] * 10
+    assert time.perf_counter() - started < 10
+
+
+def test_edit_rebuilds_and_sends_reload(preview, site):
+    events = EventStream(preview.port)
+    try:
+        article(site, HELLO[:-1] + ".md", "Hello again", "2024-01-15T09:00:00+00:00", thread="greetings",
+                entities={"person": ["Ann Smith"], "place": ["Moscow"]}, body="Edited body.")
+        reload = events.next("reload")
+        assert reload["error"] is None
+        _, _, body = get(preview.port, "/repo/" + HELLO)
+        assert b"Hello again" in body and b"Edited body." in body
+    finally:
+        events.close()
+
+
+def test_broken_template_keeps_last_good_build_and_sends_error(preview, site):
+    events = EventStream(preview.port)
+    try:
+        good_generation = preview.site.generation
+        write(site / "templates" / "article.html", "{% extends 'base.html' %}{% block main %}{% if %}{% endblock %}")
+        error = events.next("error")
+        assert "article.html" in error["error"] and error["generation"] == good_generation
+        status, _, body = get(preview.port, "/repo/" + HELLO)
+        assert status == 200 and b"Hello world" in body  # still the last good build
+        (site / "templates" / "article.html").unlink()
+        fixed = events.next("reload")
+        assert fixed["error"] is None and fixed["generation"] > good_generation
+    finally:
+        events.close()
+
+
+def test_bad_front_matter_keeps_last_good_build(preview, site):
+    events = EventStream(preview.port)
+    try:
+        path = site / "content" / "articles" / (HELLO[:-1] + ".md")
+        path.write_text("---\ntitle: [unclosed\n---\n\nBody.\n", encoding="utf-8")
+        error = events.next("error")
+        assert "hello.md" in error["error"]
+        assert b"Hello world" in get(preview.port, "/repo/" + HELLO)[2]
+    finally:
+        events.close()
+
+
+def test_new_wire_file_is_ingested_and_shown(preview, site):
+    events = EventStream(preview.port)
+    try:
+        write(site / "content" / "wire" / "new.txt", """
+            ---
+            date: 2024-02-01
+            entities: {person: [Bo Chan], organization: [], place: [Paris]}
+            ---
+            Paris talks open
+
+            PARIS (Reuters) - Talks opened in Paris on Thursday.
+        """)
+        events.next("reload")
+        _, _, body = get(preview.port, "/repo/")
+        assert b"Paris talks open" in body
+        assert list((site / "content" / "articles").rglob("*paris-talks-open*.md"))
+    finally:
+        events.close()
+
+
+def test_stop_removes_build_folders_and_frees_the_port(site):
+    article(site, HELLO[:-1] + ".md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings")
+    server = PreviewServer(site, load_config(site), port=0, watch=False)
+    server.start()
+    port, folder = server.port, server.site.root
+    assert folder.is_relative_to(site / ".cache") and not (site / "output").exists()
+    server.stop()
+    assert not folder.exists()
+    with pytest.raises(OSError):
+        get(port, "/repo/")
+
+
+def test_stale_build_folders_of_dead_servers_are_removed(site):
+    article(site, HELLO[:-1] + ".md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings")
+    stale = site / ".cache" / "serve-999999999-3"
+    (stale / "x").mkdir(parents=True)
+    mine = site / ".cache" / f"serve-{os.getpid()}-77"
+    mine.mkdir()
+    server = PreviewServer(site, load_config(site), port=0, watch=False)
+    server.start()
+    server.stop()
+    assert not stale.exists() and mine.exists()
+
+
+def test_cli_serves_until_ctrl_c_and_warns_beyond_loopback(site):
+    article(site, HELLO[:-1] + ".md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, str(root / "build.py"), "serve", "--site", str(site), "--port", "0",
+                             "--host", "0.0.0.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=root)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("Serving http://0.0.0.0:"), line
+        port = int(line.split(":")[2].split("/")[0])
+        assert get(port, "/repo/")[0] == 200
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert "warning: serving on 0.0.0.0" in err and "Traceback" not in err
+    assert not list((site / ".cache").glob("serve-*"))
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.mark.browser
+def test_browser_tab_reloads_by_itself_and_shows_the_error_overlay(preview, site):
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium (tests/tools/install.sh)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(preview.url + HELLO)
+            page.wait_for_selector("html[data-newsdigest-live]", state="attached")
+            assert "Hello world" in page.locator("h1").first.inner_text()
+            with page.expect_navigation(timeout=15_000):
+                article(site, HELLO[:-1] + ".md", "Hello from the editor", "2024-01-15T09:00:00+00:00",
+                        thread="greetings", entities={"person": ["Ann Smith"]})
+            page.wait_for_selector("html[data-newsdigest-live]", state="attached")
+            assert "Hello from the editor" in page.locator("h1").first.inner_text()
+            broken = "{% extends 'base.html' %}{% block main %}{{ 1 + }}{% endblock %}"
+            write(site / "templates" / "article.html", broken)
+            overlay = page.wait_for_selector("#newsdigest-error", timeout=15_000)
+            assert "article.html" in overlay.inner_text() and "last good build" in overlay.inner_text()
+            with page.expect_navigation(timeout=15_000):
+                (site / "templates" / "article.html").unlink()
+            page.wait_for_selector("html[data-newsdigest-live]", state="attached")
+            assert page.query_selector("#newsdigest-error") is None
+        finally:
+            browser.close()
