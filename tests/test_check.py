@@ -1,0 +1,81 @@
+"""The link check: the built site crawled under its GitHub Pages path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import article
+
+from newsdigest.build import build_site
+from newsdigest.check import check_site, crawl
+from newsdigest.cli import main
+from newsdigest.config import load_config
+from newsdigest.errors import NewsdigestError
+from newsdigest.httpserve import ServedSite, start_server
+
+BROKEN_BODY = """See [the old story](/repo/2024/01/01/gone/) and [the thread](/repo/threads/greetings/#nope).
+
+[Back to the top](#main), [elsewhere on the host](/other/page/), [outside](https://example.com/x).
+
+![a chart](/repo/assets/missing.png)
+"""
+
+
+@pytest.fixture
+def broken_site(site: Path) -> Path:
+    article(site, "2024/01/15/hello.md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings",
+            entities={"person": ["Ann Smith"]}, body=BROKEN_BODY)
+    article(site, "2024/01/16/fine.md", "Fine story", "2024-01-16T09:00:00+00:00", thread="greetings")
+    report = build_site(site, load_config(site))
+    assert not report.errors
+    return site
+
+
+def crawl_output(site: Path) -> list[str]:
+    config = load_config(site)
+    server, _ = start_server(ServedSite(site / "output", config.base_path), "127.0.0.1", 0)
+    try:
+        return crawl(f"http://127.0.0.1:{server.server_address[1]}{config.base_path}", config.base_url)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_broken_links_are_listed_page_by_target(broken_site):
+    problems = crawl_output(broken_site)
+    page = "/repo/2024/01/15/hello/"
+    assert f"{page} -> /repo/2024/01/01/gone/ (HTTP 404)" in problems
+    assert f"{page} -> /repo/assets/missing.png (HTTP 404)" in problems
+    assert f"{page} -> /other/page/ (HTTP 404)" in problems  # outside the project path: broken on Pages
+    assert f"{page} -> /repo/threads/greetings/#nope (no element with id 'nope' on that page)" in problems
+    assert not any("example.com" in p or "#main" in p for p in problems)
+    assert len(problems) == 4, problems  # the links of the rest of the site are fine
+
+
+def test_broken_feed_and_missing_stylesheet_are_caught(broken_site):
+    (broken_site / "output" / "threads" / "greetings" / "feed.xml").write_text("<rss><channel>", encoding="utf-8")
+    (broken_site / "output" / "assets" / "style.css").unlink()
+    problems = crawl_output(broken_site)
+    assert any(p.endswith("-> /repo/threads/greetings/feed.xml (not well-formed XML: no element found: "
+                          "line 1, column 14)") for p in problems)
+    assert any(p.startswith("/repo/ -> /repo/assets/style.css (HTTP 404)") for p in problems)
+
+
+def test_check_command_fails_on_broken_links_and_passes_on_a_clean_site(broken_site, capsys):
+    assert main(["check", "--site", str(broken_site)]) == 1
+    err = capsys.readouterr().err
+    assert "error: /repo/2024/01/15/hello/ -> /repo/2024/01/01/gone/ (HTTP 404)" in err
+    article(broken_site, "2024/01/15/hello.md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings",
+            entities={"person": ["Ann Smith"]}, body="See [the thread](/repo/threads/greetings/#main).")
+    build_site(broken_site, load_config(broken_site))
+    assert check_site(broken_site, load_config(broken_site)) == 0
+
+
+def test_sample_site_is_clean(sample_site):
+    assert crawl_output(sample_site) == []
+
+
+def test_checking_without_a_build_is_one_clear_error(site):
+    with pytest.raises(NewsdigestError, match="no built site to check.*build"):
+        check_site(site, load_config(site))
