@@ -99,9 +99,8 @@ class _Group:
     root: _Group | None = None
     absorbed: list[_Mention] = field(default_factory=list)  # mentions of its short forms
 
-    @property
-    def words(self) -> set[str]:
-        return set(self.key.split())
+    def __post_init__(self) -> None:
+        self.words = frozenset(self.key.split())
 
     @property
     def type(self) -> str:
@@ -220,10 +219,11 @@ def _find_clubs(roots: list[_Group]) -> None:
 def _side_mentions(prep: _Prepared, doc) -> list[_Mention]:
     """Names in the slots of sports results, typed by their slot (team, player, venue ...)."""
     out = []
+    ents = doc.ents if prep.sides else ()  # Doc.ents builds new spans on every access
     for start, end, role in prep.sides:
         name, _ = rules.clean_name(prep.text[start:end])
         if name and _key(name) not in prep.excluded:
-            labels = {e.label_ for e in doc.ents if e.start_char == start and e.end_char == end}
+            labels = {e.label_ for e in ents if e.start_char == start and e.end_char == end}
             out.append(_Mention(name, _side_type(name, role, labels, prep.sport), prep.where(start), start,
                                 side=True))
     return out
@@ -238,7 +238,8 @@ def _model_mentions(prep: _Prepared, doc, datelines: set[str]) -> list[_Mention]
             continue
         for start, text, kind in _split_possessive(ent.start_char, ent.text, etype):
             name, titled = rules.clean_name(text, person=kind == "person")
-            if not name or _key(name) in prep.excluded or not rules.may_be_alone(name, kind):
+            if (not name or _key(name) in prep.excluded or not rules.may_be_alone(name, kind)
+                    or rules.is_event(name) or rules.is_common_word(name, prep.vocab)):
                 continue
             kind = _mention_type(doc, ent, name, kind, prep.sport, titled)
             if kind == "person" and text.endswith(name):
@@ -312,7 +313,7 @@ def _side_type(name: str, role: str, labels: set[str], sport: str | None) -> str
         return "place"
     if role == "player" or rules.looks_like_person(name):
         return "person"
-    if rules.has_org_word(name):
+    if rules.has_org_word(name) or role == "competitor" and sport == "team":
         return "organization"
     if role == "competitor" or sport == "individual":
         return "organization" if "ORG" in labels and len(name.split()) == 1 else "person"
@@ -322,6 +323,8 @@ def _side_type(name: str, role: str, labels: set[str], sport: str | None) -> str
 def _mention_type(doc, ent, name: str, etype: str, sport: str | None, titled: bool) -> str:
     """The model's type corrected by what surrounds the mention."""
     words = name.split()
+    if rules.is_country(name):
+        return "place"
     prev = doc[ent.start - 1].text if ent.start else ""
     if titled or (sport and rules.looks_like_person(name)):
         return "person"

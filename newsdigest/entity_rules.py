@@ -43,9 +43,23 @@ apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday sa
 _TABLE_WORDS = frozenset("""
 total totals extras overs wickets points won lost drawn played division league group round
 halftime half-time result results standings postponed abandoned attendance scorers bowling batting
-men women men's women's world schedule note notes
+men women men's women's world schedule note notes scorer scorers goalscorers attendance penalties
+conversions tries fall distances winner winners referee teams squad
 """.split())
 
+_LEADING_JUNK = frozenset("the at in on from for with by to of and but as".split())
+_EVENT_WORDS = frozenset("""
+open cup championship championships games olympics olympiad prix masters series trophy classic
+tournament final finals slam tour rally marathon
+""".split())
+# Demonyms that are not a country's name with an ending ("Kenyan", "Brazilian" are).
+_DEMONYMS = frozenset("""
+french dutch swiss british welsh scottish scots irish greek thai filipino turkish danish polish czech
+slovak finnish swedish norwegian icelandic spanish portuguese english cypriot maltese pakistani
+bangladeshi israeli iraqi kuwaiti saudi yemeni omani qatari emirati afghan somali sudanese lebanese
+chinese japanese vietnamese burmese taiwanese congolese senegalese togolese maltese kiwi briton
+american argentine peruvian chilean
+""".split())
 # Capitalised words the model tags alone that name no one thing.
 _GENERIC = frozenset("""
 north south east west northern southern eastern western central government ministry parliament
@@ -214,8 +228,12 @@ def clean_name(text: str, person: bool = False) -> tuple[str, bool]:
             words.pop(0)
         while words and _NUMBERISH.match(words[-1]):
             words.pop()
-        if words and words[0].lower() == "the":
-            words.pop(0)
+        if len(words) > 1 and words[0].lower() in _LEADING_JUNK:
+            words.pop(0)  # "At Bristol:", "The Kremlin"
+        if len(words) > 2 and words[-1].lower().rstrip(".,") in ("jr", "sr"):
+            words.pop()
+        if person and len(words) > 2 and is_demonym(words[0]):
+            words.pop(0)  # "American Dennis Mitchell", "Belgian King Baudouin"
         while len(words) > 1 and words[0].lower().rstrip(".") in _CALENDAR:
             words.pop(0)  # "August Chicago NAPM": the month of a figure, not part of its name
         rest, strong = _strip_title(words)
@@ -232,6 +250,30 @@ def clean_name(text: str, person: bool = False) -> tuple[str, bool]:
 def may_be_alone(name: str, kind: str) -> bool:
     """False for a title or office on its own ('Defence', 'State'): the model's half of a phrase."""
     return " " in name or kind == "person" or not is_title_word(name) and name.lower() not in _GENERIC
+
+
+def is_event(name: str) -> bool:
+    """'Hong Kong Open', 'Fed Cup', 'Atlanta Games': competitions are not people, bodies or places."""
+    words = name.split()
+    return len(words) > 1 and words[-1].lower() in _EVENT_WORDS
+
+
+def is_common_word(name: str, vocab: dict[str, str]) -> bool:
+    """True when the story writes every word of the name in lower case elsewhere ('Scorers', 'Did not bat')."""
+    words = [w for w in _WORD.findall(name) if w.lower() not in _NAME_PARTICLES]
+    return bool(words) and all(vocab.get(w.lower(), w)[:1].islower() for w in words)
+
+
+def is_demonym(word: str) -> bool:
+    """'Australian', 'Kenyan', 'French': a nationality, not part of the name that follows it."""
+    low = word.lower()
+    if low in _DEMONYMS:
+        return True
+    for ending in ("ian", "an", "ese", "ish", "i", "ean"):
+        stem = low.removesuffix(ending)
+        if stem != low and len(stem) >= 4 and any(c.startswith(stem) for c in COUNTRIES):
+            return True
+    return False
 
 
 _NEXT_NAME_WORD = re.compile(r"[ ]([A-Z][a-z]+(?:-[A-Z]?[a-z]+)?)(?![\w'\u2019.-])")
@@ -351,6 +393,10 @@ _INITIALLED = re.compile(
     r"(?<![\w.])(?P<name>(?:[A-Z]\.\s?){1,2}(?:(?:de|van|von|da|di|du|le|la|el|al|ul)\s)?"
     r"[A-Z][a-z][\w'\u2019\-]*(?:\s(?:ul\s)?[A-Z][a-z][\w'\u2019\-]*)?)")
 _VENUE = re.compile(rf"^(?P<name>{_NAME_RE})(?:\s+\((?P<alt>{_NAME_RE})\))?:\s")
+_LINEUP = re.compile(rf"^(?P<label>{_NAME_RE}):\s+(?=[A-Z])")
+_LIST_NAME = re.compile(rf"(?:(?<=:\s)|(?<=,\s)|(?<=\()|(?<=\(\())(?P<name>{_NAME_RE})(?=\s*[,().]|\s+\d|$)")
+_NUMBERED_PLAYER = re.compile(rf"(?<![\d-])\d{{1,2}}\s?-\s(?P<name>{_NAME_RE})")
+_SUBSTITUTE = re.compile(rf"\((?P<name>{_NAME_RE}),?\s+\d")
 _DISMISSAL = re.compile(rf"(?:\b(?:c|b|st|lbw b|c and b|c & b)|\brun out \()\s*(?P<name>{_NAME_RE})")
 _PERSON_SHAPE = re.compile(r"^(?:[A-Z]\.\s?){1,2}[A-Z][a-z'\u2019]")
 
@@ -385,14 +431,27 @@ def sports_sides(segment: str) -> list[tuple[int, int, str]]:
         if is_country(m.group("nation").strip()) and _is_side(m.group("name")):
             found.append((m.start("name"), m.end("name"), "competitor"))
             found.append((m.start("nation"), m.end("nation"), "nation"))
+    lineup = _LINEUP.match(segment)
+    if lineup and (segment.count(",") >= 3 or lineup.group("label").lower() in _TABLE_WORDS):
+        if lineup.group("label").lower() not in _TABLE_WORDS:
+            found.append((lineup.start("label"), lineup.end("label"), "team"))
+        for m in _LIST_NAME.finditer(segment, lineup.end()):
+            found.append((m.start("name"), m.end("name"), "player"))
+    numbered = list(_NUMBERED_PLAYER.finditer(segment))
+    if len(numbered) >= 3:  # "Belgium - 1 - Filip De Wilde, 2 - Bertrand Crasson (15 - Nico ...)"
+        found += [(m.start("name"), m.end("name"), "player") for m in numbered]
+        found += [(m.start("name"), m.end("name"), "player") for m in _SUBSTITUTE.finditer(segment)]
     for m in _DISMISSAL.finditer(segment):
         if _is_side(m.group("name")):
             found.append((m.start("name"), m.end("name"), "player"))
     kept: list[tuple[int, int, str]] = []
-    for span in sorted(set(found), key=lambda f: (f[0], f[0] - f[1])):
+    for span in sorted(set(found), key=lambda f: (f[0], f[0] - f[1], _ROLES.index(f[2]))):
         if not kept or span[0] >= kept[-1][1]:  # overlaps: the first, longest reading wins
             kept.append(span)
     return kept
+
+
+_ROLES = ("player", "competitor", "nation", "team", "venue")
 
 
 def looks_like_person(name: str) -> bool:
