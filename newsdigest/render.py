@@ -15,10 +15,12 @@ from pathlib import Path
 
 import jinja2
 
-from . import charts, urls
+from . import charts, seo, urls
 from .config import Config
 from .content import TYPE_LABELS, Article, Entity, Site, Thread
 from .errors import TemplateError
+from .related import related_threads
+from .search import article_markers, entity_markers, thread_markers
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ENTITY_PAGE_SIZE = 20
@@ -40,8 +42,8 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
     def absolute(thing) -> str:
         return link.absolute(thing if isinstance(thing, str) else thing.route)
 
-    def local(value: dt.datetime) -> dt.datetime:
-        return value.astimezone(tz)
+    def local(value: dt.datetime | dt.date) -> dt.datetime | dt.date:
+        return value.astimezone(tz) if isinstance(value, dt.datetime) else value
 
     env.filters.update(
         url=url, absolute=absolute,
@@ -52,7 +54,9 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
         plural=lambda n, one, many=None: one if n == 1 else (many or one + "s"),
     )
     env.globals.update(config=config, site_title=config.title, type_labels=TYPE_LABELS,
-                       feed_route=urls.feed_route, asset=lambda name: url(urls.asset_route(name)))
+                       feed_route=urls.feed_route, asset=lambda name: url(urls.asset_route(name)),
+                       day_route=urls.digest_route, month_route=lambda d: urls.archive_route(d.year, d.month),
+                       search_route=urls.search_route() if config.search else None)
     return env
 
 
@@ -79,7 +83,6 @@ def _template_file(env: jinja2.Environment, name: str) -> str:
 def render_site(site: Site, env: jinja2.Environment, config: Config) -> Iterator[tuple[str, str]]:
     """Every HTML page of the site as (route, text), in a stable order."""
     ctx = _Context(site, config)
-    yield from render_front_pages(site, env, config, ctx)
     for article in site.articles:
         yield article.route, render_article(article, env, ctx)
     yield from render_thread_pages(site, env, config, ctx)
@@ -110,35 +113,17 @@ class _Context:
         return self.site.threads.get(article.thread or f"article-{article.slug}")
 
 
-def render_front_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, str]]:
-    """The digest: threads by their latest article, paginated."""
-    threads = site.threads_by_latest()
-    pages = max(1, math.ceil(len(threads) / config.per_page))
-    for page in range(1, pages + 1):
-        chunk = threads[(page - 1) * config.per_page: page * config.per_page]
-        items = [{"thread": t, "entities": ctx.key_entities(t), "new": _new_in_latest(t)}
-                 for t in chunk]
-        yield urls.page_route("", page), render(
-            env, "index.html", page_title=None if page == 1 else f"Page {page}", items=items,
-            pagination=_pagination("", page, pages), feeds=[("", config.title)],
-            canonical=urls.page_route("", page))
-
-
-def _new_in_latest(thread: Thread) -> list[tuple[str, str]]:
-    """Entities that first appear in the thread's latest article: what changed."""
-    if len(thread.articles) < 2:
-        return []
-    seen = {(k, n) for a in thread.articles[:-1] for k, names in a.entities.items() for n in names}
-    latest = thread.latest
-    return [(k, n) for k, names in latest.entities.items() for n in names if (k, n) not in seen][:5]
-
-
 def render_article(article: Article, env, ctx: _Context) -> str:
     thread = ctx.thread_of(article)
+    groups = ctx.entities_of(article)
+    main = [e for _, entities in groups for e in entities[:2]][:4]
     return render(env, "article.html", page_title=article.title, article=article, thread=thread,
-                  entity_groups=ctx.entities_of(article), canonical=article.route,
+                  entity_groups=groups, canonical=article.route,
                   feeds=([(thread.route, f"Story: {thread.title}")] if thread and len(thread.articles) > 1
-                         else []) + [("", ctx.config.title)])
+                         else []) + [(e.route, e.name) for e in main] + [("", ctx.config.title)],
+                  page_meta=seo.article_meta(article, thread, [e for _, es in groups for e in es], ctx.config),
+                  related_stories=related_threads(ctx.site, article),
+                  search_markers=article_markers(article, thread, ctx.config) if ctx.config.search else "")
 
 
 def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, str]]:
@@ -154,7 +139,9 @@ def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Itera
         yield thread.route, render(
             env, "thread.html", page_title=thread.title, thread=thread, updates=updates,
             entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,
-            feeds=[(thread.route, f"Story: {thread.title}"), ("", config.title)])
+            feeds=[(thread.route, f"Story: {thread.title}"), ("", config.title)],
+            page_meta=seo.thread_meta(thread, config),
+            search_markers=thread_markers(thread, config) if config.search else "")
     threads = site.threads_by_latest()
     pages = max(1, math.ceil(len(threads) / config.per_page))
     for page in range(1, pages + 1):
@@ -180,7 +167,9 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
                 env, "entity.html", page_title=entity.name, entity=entity, related=related,
                 threads=threads[:20], articles=chunk, timeline_svg=chart, page=page,
                 pagination=_pagination(entity.route, page, pages), canonical=urls.page_route(entity.route, page),
-                feeds=[(entity.route, f"{entity.name}"), ("", config.title)])
+                feeds=[(entity.route, f"{entity.name}"), ("", config.title)],
+                page_meta=seo.entity_meta(entity, config),
+                search_markers=entity_markers(entity, config) if config.search and page == 1 else "")
     by_type: dict[str, list[Entity]] = defaultdict(list)
     for entity in site.entities.values():
         by_type[entity.type].append(entity)
@@ -214,7 +203,8 @@ def render_archive(site: Site, env, config: Config) -> Iterator[tuple[str, str]]
     yield urls.archive_route(), render(
         env, "archive.html", page_title="Archive", feeds=[("", config.title)],
         months=[{"year": y, "month": m, "label": dt.date(y, m, 1).strftime("%B %Y"),
-                 "route": urls.archive_route(y, m), "count": len(months[(y, m)])} for y, m in ordered],
+                 "route": urls.archive_route(y, m), "count": len(months[(y, m)]),
+                 "days": len({a.date.astimezone(config.tz).date() for a in months[(y, m)]})} for y, m in ordered],
         canonical=urls.archive_route())
     for i, (y, m) in enumerate(ordered):
         days: dict[dt.date, list[Article]] = defaultdict(list)
@@ -224,7 +214,8 @@ def render_archive(site: Site, env, config: Config) -> Iterator[tuple[str, str]]
         older = ordered[i + 1] if i + 1 < len(ordered) else None
         yield urls.archive_route(y, m), render(
             env, "month.html", page_title=dt.date(y, m, 1).strftime("%B %Y"),
-            days=sorted(days.items(), reverse=True), feeds=[("", config.title)],
+            days=[(day, urls.digest_route(day), arts) for day, arts in sorted(days.items(), reverse=True)],
+            feeds=[("", config.title)],
             newer=urls.archive_route(*newer) if newer else None,
             older=urls.archive_route(*older) if older else None, canonical=urls.archive_route(y, m))
 

@@ -67,6 +67,25 @@ def archive_route(year: int | None = None, month: int | None = None) -> str:
     return f"archive/{year:04d}/{month:02d}/"
 
 
+def digest_route(date: dt.date | None = None) -> str:
+    """A day's digest page, or the folder of the digest feeds for None."""
+    return f"digest/{date:%Y/%m/%d}/" if date else "digest/"
+
+
+def newsletter_route(date: dt.date, kind: str = "html") -> str:
+    """The day's digest as an e-mail: 'html' (inline CSS) or 'txt'."""
+    return f"{digest_route(date)}email.{kind}"
+
+
+def search_route() -> str:
+    return "search/"
+
+
+def search_bundle_route() -> str:
+    """Where Pagefind writes its index and UI files."""
+    return "pagefind/"
+
+
 def page_route(route: str, page: int) -> str:
     """Route of page `page` (1-based) of a paginated listing at `route`."""
     return route if page <= 1 else f"{route}page/{page}/"

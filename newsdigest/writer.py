@@ -14,12 +14,15 @@ import fcntl
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from . import urls
 from .errors import BuildError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class OutputWriter:
@@ -92,6 +95,16 @@ class OutputWriter:
         for rel, path in sorted(chosen.items()):
             self.write(route_prefix + rel, path.read_bytes(), owner=str(path))
         return len(chosen)
+
+    def run_indexer(self, index: Callable[[Path], T]) -> T:
+        """Let a tool (the search indexer) add files to the new site before it is swapped in."""
+        result = index(self.tmp_dir)
+        for path in sorted(self.tmp_dir.rglob("*")):
+            rel = path.relative_to(self.tmp_dir).as_posix()
+            if path.is_file() and rel not in self.written:
+                self.written[rel] = "indexer"
+                self.bytes_written += path.stat().st_size
+        return result
 
     def commit(self) -> None:
         """Swap the new site in: two renames, the old site removed afterwards."""

@@ -1,0 +1,86 @@
+"""Digest pages: the front page, one page per day, its newsletter (HTML and text), the digest
+feeds, and the search page. Pure: data in, (route, text) out; templates via render.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import jinja2
+from feedgen.feed import FeedGenerator
+
+from . import urls
+from .config import Config
+from .content import Entity, Site
+from .digest import Day, DayThread, active_threads
+from .render import render
+from .seo import site_meta
+
+DIGEST_FEEDS = urls.digest_route()
+
+
+def render_digest_pages(site: Site, days: Sequence[Day], env: jinja2.Environment,
+                        config: Config) -> Iterator[tuple[str, str]]:
+    """The front page (latest day plus active stories) and every day's page and newsletter."""
+    latest = days[0] if days else None
+    feeds = [("", config.title), (DIGEST_FEEDS, f"Daily digest \u2014 {config.title}")]
+    yield "", render(env, "index.html", page_title=None, day=latest,
+                     items=_items(site, latest) if latest else [], canonical="", feeds=feeds,
+                     active=active_threads(site, latest, config.tz, days=config.digest.active_days,
+                                           limit=config.digest.active_threads),
+                     page_meta=site_meta(config))
+    for day in days:
+        items = _items(site, day)
+        yield day.route, render(env, "digest.html", page_title=f"Digest, {day.date.strftime(config.date_format)}",
+                                day=day, items=items, canonical=day.route, feeds=feeds,
+                                email_route=urls.newsletter_route(day.date),
+                                text_route=urls.newsletter_route(day.date, "txt"))
+        yield urls.newsletter_route(day.date), render(env, "email.html", day=day, items=items)
+        yield urls.newsletter_route(day.date, "txt"), render(env, "email.txt", day=day, items=items)
+    if config.search:
+        yield urls.search_route(), render(env, "search.html", page_title="Search", canonical=urls.search_route(),
+                                          bundle=urls.search_bundle_route(), feeds=[("", config.title)])
+
+
+def _items(site: Site, day: Day) -> list[dict]:
+    return [{"day_thread": d, "entities": _key_entities(site, d), "new": [n for _, n in d.new_entities[:5]]}
+            for d in day.threads]
+
+
+def _key_entities(site: Site, day_thread: DayThread, limit: int = 6) -> list[Entity]:
+    return [site.entities[k] for k in day_thread.thread.entities[:limit] if k in site.entities]
+
+
+def render_digest_feeds(site: Site, days: Sequence[Day], env: jinja2.Environment,
+                        config: Config) -> Iterator[tuple[str, bytes]]:
+    """digest/feed.xml and digest/atom.xml: one item per day, the newsletter as its content."""
+    link = urls.Urls(config.base_url, config.base_path)
+    chosen = list(days)[: config.feed.items]
+    bodies = [render(env, "_email_body.html", day=d, items=_items(site, d)) for d in chosen]
+    for kind in ("rss", "atom"):
+        fg = FeedGenerator()
+        fg.id(link.absolute(DIGEST_FEEDS))
+        fg.title(f"Daily digest \u2014 {config.title}")
+        fg.description(f"{config.description} One item a day.")
+        fg.link(href=link.absolute(""), rel="alternate")
+        fg.link(href=link.absolute(urls.feed_route(DIGEST_FEEDS, kind)), rel="self",
+                type="application/rss+xml" if kind == "rss" else "application/atom+xml")
+        fg.language(config.language)
+        fg.generator("newsdigest", uri=None)
+        fg.author({"name": config.author or config.title})
+        fg.updated(max((a.updated or a.date for a in chosen[0].articles), default=None) if chosen
+                   else "1970-01-01T00:00:00+00:00")
+        for day, body in zip(chosen, bodies, strict=True):
+            url = link.absolute(day.route)
+            last = max(a.updated or a.date for a in day.articles)
+            entry = fg.add_entry(order="append")
+            entry.id(url)
+            entry.guid(url, permalink=True)
+            entry.title(f"{config.title}: {day.date.strftime(config.date_format)}")
+            entry.link(href=url)
+            entry.published(max(a.date for a in day.articles))
+            entry.updated(last)
+            entry.summary("; ".join(t.latest.title for t in day.threads))
+            entry.content(body, type="html")
+        xml = fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)
+        yield urls.feed_route(DIGEST_FEEDS, kind), xml
