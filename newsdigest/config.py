@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
-import os
 import types
 import typing
 import zoneinfo
@@ -22,8 +21,6 @@ import yaml
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-BASE_URL_ENV = "NEWSDIGEST_BASE_URL"
 
 
 def _setting(default, help: str, **kw):  # noqa: A002 - `help` reads best in declarations
@@ -92,12 +89,6 @@ class DeploySettings:
 
 
 @dataclass(frozen=True)
-class DigestSettings:
-    active_days: int = _setting(7, "days back the front page looks for other active stories", min=0)
-    active_threads: int = _setting(10, "other active stories listed under the latest digest", min=0)
-
-
-@dataclass(frozen=True)
 class Config:
     title: str = _setting("News Digest", "the site's name, in every page title and feed")
     description: str = _setting("A daily digest of the wire.", "one line under the title and in feeds")
@@ -111,9 +102,7 @@ class Config:
     future_articles: str = _setting(
         "publish", "what to do with articles dated in the future: publish, or skip",
         choices=("publish", "skip"))
-    search: bool = _setting(True, "build a Pagefind search index and the search page")
     feed: FeedSettings = _setting(FeedSettings(), "feeds")
-    digest: DigestSettings = _setting(DigestSettings(), "daily digests and the front page")
     entities: EntitySettings = _setting(EntitySettings(), "named entities")
     threads: ThreadSettings = _setting(ThreadSettings(), "story threads")
     versions: VersionSettings = _setting(VersionSettings(), "updates, corrections and duplicates of a story")
@@ -131,21 +120,10 @@ class Config:
 
 
 def load_config(site_dir: Path) -> Config:
-    """Read site_dir/config.yaml (defaults when absent), validated; errors name the key.
-
-    The environment variable NEWSDIGEST_BASE_URL, when set, replaces `base_url`
-    (CI sets it to the GitHub Pages address without editing config.yaml).
-    """
+    """Read site_dir/config.yaml (defaults when absent), validated; errors name the key."""
     path = site_dir / "config.yaml"
-    raw = _read_yaml(path) if path.exists() else {}
-    if os.environ.get(BASE_URL_ENV):
-        raw["base_url"] = os.environ[BASE_URL_ENV]
-    config = _build(Config, raw, "", str(path))
-    _check_values(config, f"{path} (or ${BASE_URL_ENV})" if os.environ.get(BASE_URL_ENV) else str(path))
-    return config
-
-
-def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        return Config()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -156,7 +134,9 @@ def _read_yaml(path: Path) -> dict:
         raise ConfigError(f"cannot read: {exc}", str(path)) from exc
     if not isinstance(raw, dict):
         raise ConfigError("expected a mapping of settings", str(path))
-    return raw
+    config = _build(Config, raw, "", str(path))
+    _check_values(config, str(path))
+    return config
 
 
 def describe_settings(cls: type = Config, prefix: str = "") -> list[tuple[str, str, str]]:

@@ -22,6 +22,7 @@ from .entities import TYPES, RegistryEntry, read_registry, resolve_entities
 from .errors import ContentError, NewsdigestError
 from .frontmatter import as_datetime, as_names, key_line, read_front_matter_file
 from .markup import make_markdown
+from .versions import Version, read_versions
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Article:
     thread: str | None = None
     entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     updated: dt.datetime | None = None
+    versions: tuple[Version, ...] = ()  # oldest first, the current text last; empty for one version
     draft: bool = False
 
     @property
@@ -55,6 +57,16 @@ class Article:
     def key(self) -> str:
         """A unique, stable id: the source path without '.md'."""
         return self.source[:-3]
+
+    @property
+    def last_active(self) -> dt.datetime:
+        """When the article last had news: its date, or its latest version's time."""
+        return max(self.date, self.updated) if self.updated else self.date
+
+    @property
+    def corrections(self) -> tuple[Version, ...]:
+        """The versions that corrected an error, for the page's correction note."""
+        return tuple(v for v in self.versions if v.is_correction)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,11 @@ class Thread:
     @property
     def first(self) -> Article:
         return self.articles[0]
+
+    @property
+    def last_active(self) -> dt.datetime:
+        """The latest news in the story: a new article or a new version of one."""
+        return max(a.last_active for a in self.articles)
 
 
 @dataclass(frozen=True)
@@ -120,7 +137,7 @@ class Site:
     redirects: tuple[Redirect, ...] = ()
 
     def threads_by_latest(self) -> list[Thread]:
-        return sorted(self.threads.values(), key=lambda t: (t.latest.date, t.id), reverse=True)
+        return sorted(self.threads.values(), key=lambda t: (t.last_active, t.id), reverse=True)
 
 
 def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = False,
@@ -163,6 +180,10 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownI
         updated = as_datetime(data["updated"], config.tz) if data.get("updated") else None
     except ValueError as exc:
         raise fail("date", f"'date': {exc}") from exc
+    try:
+        versions = read_versions(data.get("versions"), config.tz)
+    except ValueError as exc:
+        raise fail("versions", str(exc)) from exc
     thread = data.get("thread")
     if thread is not None:
         thread = str(thread)
@@ -185,7 +206,7 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownI
         slug=slug, source=rel, title=" ".join(title.split()), date=date,
         body_html=md.render(body), summary=(data.get("summary") or "").strip(),
         byline=byline, dateline=data.get("dateline") or "", source_name=data.get("source") or "",
-        credits=credits, thread=thread, entities=entities, updated=updated,
+        credits=credits, thread=thread, entities=entities, updated=updated, versions=versions,
         draft=data.get("draft") is True,
     )
 

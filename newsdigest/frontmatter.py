@@ -27,12 +27,24 @@ _FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
 class _ArticleDumper(_Dumper):
     """Dumps datetimes as ISO 8601 with 'T' and offset, the form the contract shows."""
 
+    def ignore_aliases(self, data) -> bool:
+        """Never write YAML anchors: a value shared by two keys is written out twice, as an editor expects."""
+        return True
+
 
 def _represent_datetime(dumper, value: dt.datetime):
     return dumper.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
 
 
 _ArticleDumper.add_representer(dt.datetime, _represent_datetime)
+
+
+class BlockMapping(dict):
+    """A mapping `dump_front_matter` writes one key per line, however short (e.g. a `versions` entry)."""
+
+
+_ArticleDumper.add_representer(
+    BlockMapping, lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=False))
 
 
 def split_front_matter(text: str, path: str) -> tuple[dict, str, int]:

@@ -23,7 +23,8 @@ from .config import Config
 from .errors import ContentError, NewsdigestError, WireError
 from .frontmatter import as_datetime, dump_front_matter, read_front_matter_file, split_front_matter
 from .threads import ThreadDoc, ThreadIndex
-from .wire import WireStory, decode_wire, markdown_body, parse_wire
+from .versions import Marker, Match, VersionIndex, merge_versions, read_story, sidecar_path, version_entry
+from .wire import WireStory, decode_wire, markdown_body
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ _MAX_WIRE_BYTES = 20_000_000
 _SUMMARY_MAX = 300
 # Header keys that are ours to interpret; any other header key is carried into front matter.
 _HEADER_KEYS = {"title", "date", "slug", "byline", "dateline", "source", "credits", "summary",
-                "thread", "entities", "draft"}
+                "thread", "entities", "draft", "version", "replaces"}
 
 
 @dataclass
@@ -43,6 +44,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
     kept_edits: list[str] = field(default_factory=list)
+    versions: list[str] = field(default_factory=list)  # articles that received a new version
     errors: list[NewsdigestError] = field(default_factory=list)
 
 
@@ -53,6 +55,7 @@ class _Pending:
     story: WireStory
     date: dt.datetime
     slug: str
+    marker: Marker = field(default_factory=Marker)
 
 
 def list_wire_files(site_dir: Path, paths: Sequence[Path] = ()) -> list[Path]:
@@ -83,11 +86,18 @@ def ingest(site_dir: Path, config: Config, paths: Sequence[Path] = (), *,
             return report
         pending.sort(key=lambda p: (p.date, p.wire_label))
         entities = _extract(pending, config, nlp_loader, progress)
-        with ThreadIndex(cache_dir / "threads.sqlite", config.threads) as index:
+        with (ThreadIndex(cache_dir / "threads.sqlite", config.threads) as index,
+              VersionIndex(cache_dir / "versions.sqlite", config.versions, articles_dir, config.tz) as versions):
             if index.is_empty():
                 index.rebuild(read_thread_docs(articles_dir, config))
             for n, (item, ents) in enumerate(zip(pending, entities, strict=True), 1):
-                _write_article(item, ents, index, articles_dir, state, force, report)
+                doc = versions.describe(item.wire_label, item.date, item.story, item.marker)
+                match = versions.find(doc)
+                if match and (articles_dir / match.article).exists():
+                    _write_version(item, ents, match, articles_dir, state, force, report)
+                    versions.add(doc, match.article)
+                else:
+                    versions.add(doc, _write_article(item, ents, index, articles_dir, state, force, report))
                 if progress:
                     progress("threads", n, len(pending))
     finally:
@@ -115,10 +125,10 @@ def _read_new_wire(site_dir, config, paths, date, state, report, progress) -> li
             if state.known(sha):
                 report.unchanged += 1
                 continue
-            story = parse_wire(decode_wire(data, label), label)
+            story, marker = read_story(decode_wire(data, label), label)
             when = _story_date(story, config, date, label)
             slug = _story_slug(story, label)
-            pending.append(_Pending(label, sha, story, when, slug))
+            pending.append(_Pending(label, sha, story, when, slug, marker))
         except NewsdigestError as exc:
             report.errors.append(exc)
         except OSError as exc:
@@ -189,7 +199,7 @@ def _summary(story: WireStory) -> str:
 
 
 def _write_article(item: _Pending, entities: dict, index: ThreadIndex, articles_dir: Path,
-                   state: _IngestState, force: bool, report: IngestReport) -> None:
+                   state: _IngestState, force: bool, report: IngestReport) -> str:
     story = item.story
     rel = _free_path(item, articles_dir, state)
     pinned = story.header.get("thread")
@@ -197,6 +207,26 @@ def _write_article(item: _Pending, entities: dict, index: ThreadIndex, articles_
                     text="\n".join(story.paragraphs), entities=entities,
                     thread=urls.slugify(str(pinned)) if pinned else None)
     thread = index.assign(doc)
+    front = _front(item, entities, thread)
+    if not doc.thread:  # assigned by ingest, not pinned by the editor: `threads --recompute` may move it
+        front["wire"]["thread"] = thread
+    text = dump_front_matter(front, markdown_body(story))
+    target = articles_dir / rel
+    existed = target.exists()
+    if existed and not force and state.edited_since_ingest(rel, target):
+        report.kept_edits.append(f"content/articles/{rel}")
+        log.warning("content/articles/%s: edited by hand since ingest; the new wire text of %s "
+                    "was not written (use --force to replace it)", rel, item.wire_label)
+        return rel
+    _atomic_write(target, text)
+    state.record(item.sha256, item.wire_label, rel, text)
+    (report.updated if existed else report.written).append(f"content/articles/{rel}")
+    return rel
+
+
+def _front(item: _Pending, entities: dict, thread: str | None) -> dict:
+    """The front matter ingest writes for a wire story."""
+    story = item.story
     front = {
         "title": story.headline,
         "date": item.date,
@@ -212,20 +242,42 @@ def _write_article(item: _Pending, entities: dict, index: ThreadIndex, articles_
     for key, value in story.header.items():
         if key not in _HEADER_KEYS and key not in front:
             front[key] = value
+    if item.marker.kinds and "kind" not in front:
+        front["kind"] = "-".join(item.marker.kinds).lower()
     front["wire"] = {"file": item.wire_label, "sha256": item.sha256}
-    if not doc.thread:  # assigned by ingest, not pinned by the editor: `threads --recompute` may move it
-        front["wire"]["thread"] = thread
-    text = dump_front_matter(front, markdown_body(story))
-    target = articles_dir / rel
-    existed = target.exists()
-    if existed and not force and state.edited_since_ingest(rel, target):
-        report.kept_edits.append(f"content/articles/{rel}")
-        log.warning("content/articles/%s: edited by hand since ingest; the new wire text of %s "
-                    "was not written (use --force to replace it)", rel, item.wire_label)
+    if item.marker.label:
+        front["wire"]["marker"] = item.marker.label
+    return front
+
+
+def _write_version(item: _Pending, entities: dict, match: Match, articles_dir: Path,
+                   state: _IngestState, force: bool, report: IngestReport) -> None:
+    """Make `item` a version of the article it matched: latest text, same path, URL and thread."""
+    rel, target = match.article, articles_dir / match.article
+    label = f"content/articles/{rel}"
+    try:
+        old, old_body, _ = read_front_matter_file(target, label)
+        entry = version_entry(item.date, item.story.headline, item.marker, item.wire_label)
+        front, latest = merge_versions(old, _front(item, entities, old.get("thread")), entry)
+        text = dump_front_matter(front, markdown_body(item.story) if latest else old_body)
+    except (NewsdigestError, KeyError) as exc:
+        report.errors.append(ContentError(f"cannot add {item.wire_label} as a new version: {exc}", label))
         return
-    _atomic_write(target, text)
+    if not force and state.edited_since_ingest(rel, target):
+        number = next((n for n, v in enumerate(front.get("versions", ()), 1) if v["wire_file"] == item.wire_label), 2)
+        beside = sidecar_path(target, number)
+        _atomic_write(beside, text)
+        report.kept_edits.append(label)
+        log.warning("%s: edited by hand since ingest; %s is a new version of it (%s), written beside it as "
+                    "%s for you to merge (or ingest with --force to replace the article)", label,
+                    item.wire_label, match.reason, _label(beside, articles_dir.parent.parent))
+        return
+    log.info("%s: %s is a new version of it (%s)", label, item.wire_label, match.reason)
+    if target.read_text(encoding="utf-8") != text:
+        _atomic_write(target, text)
+        report.updated.append(label)
+        report.versions.append(label)
     state.record(item.sha256, item.wire_label, rel, text)
-    (report.updated if existed else report.written).append(f"content/articles/{rel}")
 
 
 def _free_path(item: _Pending, articles_dir: Path, state: _IngestState) -> str:
