@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
+import os
 import types
 import typing
 import zoneinfo
@@ -21,6 +22,8 @@ import yaml
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+BASE_URL_ENV = "NEWSDIGEST_BASE_URL"
 
 
 def _setting(default, help: str, **kw):  # noqa: A002 - `help` reads best in declarations
@@ -82,10 +85,25 @@ class VersionSettings:
 
 
 @dataclass(frozen=True)
+class VersionSettings:
+    threshold: float = _setting(0.6, "body similarity (MinHash Jaccard estimate) that makes a wire file "
+                                "a new version of an article", min=0.05, max=1.0)
+    window_days: float = _setting(3.0, "days around an article's versions in which a near-duplicate counts",
+                                  min=0.0)
+    num_perm: int = _setting(128, "MinHash permutations: more are more precise and slower", min=16, max=1024)
+
+
+@dataclass(frozen=True)
 class DeploySettings:
     branch: str = _setting("gh-pages", "branch that `deploy` publishes output/ to")
     remote: str = _setting("origin", "git remote that `deploy` pushes to")
     cname: str = _setting("", "custom domain written to output/CNAME (empty: none)")
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    active_days: int = _setting(7, "days back the front page looks for other active stories", min=0)
+    active_threads: int = _setting(10, "other active stories listed under the latest digest", min=0)
 
 
 @dataclass(frozen=True)
@@ -102,9 +120,12 @@ class Config:
     future_articles: str = _setting(
         "publish", "what to do with articles dated in the future: publish, or skip",
         choices=("publish", "skip"))
+    search: bool = _setting(True, "build a Pagefind search index and the search page")
     feed: FeedSettings = _setting(FeedSettings(), "feeds")
+    digest: DigestSettings = _setting(DigestSettings(), "daily digests and the front page")
     entities: EntitySettings = _setting(EntitySettings(), "named entities")
     threads: ThreadSettings = _setting(ThreadSettings(), "story threads")
+    versions: VersionSettings = _setting(VersionSettings(), "updates, corrections and duplicates of a story")
     versions: VersionSettings = _setting(VersionSettings(), "updates, corrections and duplicates of a story")
     deploy: DeploySettings = _setting(DeploySettings(), "publishing to GitHub Pages")
 
@@ -120,10 +141,21 @@ class Config:
 
 
 def load_config(site_dir: Path) -> Config:
-    """Read site_dir/config.yaml (defaults when absent), validated; errors name the key."""
+    """Read site_dir/config.yaml (defaults when absent), validated; errors name the key.
+
+    The environment variable NEWSDIGEST_BASE_URL, when set, replaces `base_url`
+    (CI sets it to the GitHub Pages address without editing config.yaml).
+    """
     path = site_dir / "config.yaml"
-    if not path.exists():
-        return Config()
+    raw = _read_yaml(path) if path.exists() else {}
+    if os.environ.get(BASE_URL_ENV):
+        raw["base_url"] = os.environ[BASE_URL_ENV]
+    config = _build(Config, raw, "", str(path))
+    _check_values(config, f"{path} (or ${BASE_URL_ENV})" if os.environ.get(BASE_URL_ENV) else str(path))
+    return config
+
+
+def _read_yaml(path: Path) -> dict:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -134,9 +166,7 @@ def load_config(site_dir: Path) -> Config:
         raise ConfigError(f"cannot read: {exc}", str(path)) from exc
     if not isinstance(raw, dict):
         raise ConfigError("expected a mapping of settings", str(path))
-    config = _build(Config, raw, "", str(path))
-    _check_values(config, str(path))
-    return config
+    return raw
 
 
 def describe_settings(cls: type = Config, prefix: str = "") -> list[tuple[str, str, str]]:
