@@ -177,7 +177,7 @@ def _prepare(story: WireStory) -> _Prepared:
              *rules.agency_names(story.agency, str(story.header.get("source") or ""))]
     sport = rules.sport_of(story.headline, "\n".join(segments[1:]))
     sides = [(start + a, start + b, role) for seg, start in zip(segments[1:], starts[1:], strict=True)
-             for a, b, role in (rules.sports_sides(seg) if sport else ())]
+             for a, b, role in (rules.sports_sides(seg, sport == "individual") if sport else ())]
     return _Prepared(
         story=story, text="\n\n".join(segments), starts=starts, wheres=wheres,
         dateline=rules.dateline_places(story.dateline, vocab), sport=sport,
@@ -299,7 +299,8 @@ def _split_pairs(mentions: list[_Mention]) -> list[_Mention]:
     out = []
     for m in mentions:
         parts = m.name.split(" and ")
-        if len(parts) == 2 and all(_key(p) in known or set(_key(p).split()) <= words for p in parts):
+        if len(parts) == 2 and (all(_key(p) in known or set(_key(p).split()) <= words for p in parts)
+                                or all(len(p.split()) > 1 and not rules.has_org_word(p) for p in parts)):
             kinds = {_key(x.name): x.type for x in mentions}
             out += [_Mention(p, kinds.get(_key(p), m.type), m.where, m.pos + m.name.index(p)) for p in parts]
         else:
@@ -313,11 +314,9 @@ def _side_type(name: str, role: str, labels: set[str], sport: str | None) -> str
         return "place"
     if role == "player" or rules.looks_like_person(name):
         return "person"
-    if rules.has_org_word(name) or role == "competitor" and sport == "team":
+    if rules.has_org_word(name) or sport == "team":
         return "organization"
-    if role == "competitor" or sport == "individual":
-        return "organization" if "ORG" in labels and len(name.split()) == 1 else "person"
-    return "person" if "PERSON" in labels and len(name.split()) > 1 else "organization"
+    return "organization" if "ORG" in labels and len(name.split()) == 1 else "person"
 
 
 def _mention_type(doc, ent, name: str, etype: str, sport: str | None, titled: bool) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cache
 
 # The agencies' short names and full names: a story's own agency is not one of its entities.
 _AGENCY_FULL = {
@@ -44,7 +45,7 @@ _TABLE_WORDS = frozenset("""
 total totals extras overs wickets points won lost drawn played division league group round
 halftime half-time result results standings postponed abandoned attendance scorers bowling batting
 men women men's women's world schedule note notes scorer scorers goalscorers attendance penalties
-conversions tries fall distances winner winners referee teams squad
+conversions tries fall distances winner winners referee teams squad score scores
 """.split())
 
 _LEADING_JUNK = frozenset("the at in on from for with by to of and but as".split())
@@ -62,7 +63,7 @@ american argentine peruvian chilean
 """.split())
 # Capitalised words the model tags alone that name no one thing.
 _GENERIC = frozenset("""
-north south east west northern southern eastern western central government ministry parliament
+north south northern southern eastern western central government ministry parliament
 legend authority council court army police party union league
 """.split())
 
@@ -259,9 +260,17 @@ def is_event(name: str) -> bool:
 
 
 def is_common_word(name: str, vocab: dict[str, str]) -> bool:
-    """True when the story writes every word of the name in lower case elsewhere ('Scorers', 'Did not bat')."""
-    words = [w for w in _WORD.findall(name) if w.lower() not in _NAME_PARTICLES]
-    return bool(words) and all(vocab.get(w.lower(), w)[:1].islower() for w in words)
+    """True when every word is a common one: written in lower case elsewhere ('Scorers', 'Did not bat')."""
+    words = [w.lower() for w in _WORD.findall(name) if w.lower() not in _NAME_PARTICLES]
+    return bool(words) and all(vocab.get(w, w.title())[:1].islower() or w in _stop_words() or w in _CALENDAR
+                               for w in words)
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS  # spaCy is loaded anyway when NER runs
+
+    return frozenset(STOP_WORDS)
 
 
 def is_demonym(word: str) -> bool:
@@ -394,14 +403,16 @@ _INITIALLED = re.compile(
     r"[A-Z][a-z][\w'\u2019\-]*(?:\s(?:ul\s)?[A-Z][a-z][\w'\u2019\-]*)?)")
 _VENUE = re.compile(rf"^(?P<name>{_NAME_RE})(?:\s+\((?P<alt>{_NAME_RE})\))?:\s")
 _LINEUP = re.compile(rf"^(?P<label>{_NAME_RE}):\s+(?=[A-Z])")
-_LIST_NAME = re.compile(rf"(?:(?<=:\s)|(?<=,\s)|(?<=\()|(?<=\(\())(?P<name>{_NAME_RE})(?=\s*[,().]|\s+\d|$)")
+_RANKED_LIST = re.compile(r"^\d+\s(?=[A-Z])")
+_LIST_NAME = re.compile(r"(?:(?<=^\d\s)|(?<=\d\d\s)|(?<=\d\d\d\s)|(?<=:\s)|(?<=,\s)|(?<=\()|(?<=\(\())"
+                        rf"(?P<name>{_NAME_RE})(?=\s*[,().]|\s+\d|$)")
 _NUMBERED_PLAYER = re.compile(rf"(?<![\d-])\d{{1,2}}\s?-\s(?P<name>{_NAME_RE})")
 _SUBSTITUTE = re.compile(rf"\((?P<name>{_NAME_RE}),?\s+\d")
 _DISMISSAL = re.compile(rf"(?:\b(?:c|b|st|lbw b|c and b|c & b)|\brun out \()\s*(?P<name>{_NAME_RE})")
 _PERSON_SHAPE = re.compile(r"^(?:[A-Z]\.\s?){1,2}[A-Z][a-z'\u2019]")
 
 
-def sports_sides(segment: str) -> list[tuple[int, int, str]]:
+def sports_sides(segment: str, individual: bool = False) -> list[tuple[int, int, str]]:
     """(start, end, role) of names that a results line or table row puts in a team's or player's slot.
 
     role is "team" (a name heading a score or a fixture), "competitor" (a name before a bracketed
@@ -414,7 +425,7 @@ def sports_sides(segment: str) -> list[tuple[int, int, str]]:
         if not is_country(m.group("name").split()[0]):
             found.append((m.start("name"), m.end("name"), "player"))
     venue = _VENUE.match(segment)
-    if venue and _is_side(venue.group("name")):
+    if venue and _is_side(venue.group("name")) and re.search(r"\d|\sv\s|\sbeat\s", segment[venue.end():]):
         found.append((venue.start("name"), venue.end("name"), "venue"))
         if venue.group("alt"):
             found.append((venue.start("alt"), venue.end("alt"), "venue"))
@@ -437,6 +448,10 @@ def sports_sides(segment: str) -> list[tuple[int, int, str]]:
             found.append((lineup.start("label"), lineup.end("label"), "team"))
         for m in _LIST_NAME.finditer(segment, lineup.end()):
             found.append((m.start("name"), m.end("name"), "player"))
+    ranked = _RANKED_LIST.match(segment)
+    if ranked and individual:  # golf: "66 Neal Lancaster, Dave Barr (Canada), Mike Sullivan"
+        found += [(m.start("name"), m.end("name"), "player")
+                  for m in _LIST_NAME.finditer(segment, ranked.end() - 1)]
     numbered = list(_NUMBERED_PLAYER.finditer(segment))
     if len(numbered) >= 3:  # "Belgium - 1 - Filip De Wilde, 2 - Bertrand Crasson (15 - Nico ...)"
         found += [(m.start("name"), m.end("name"), "player") for m in numbered]
@@ -451,7 +466,7 @@ def sports_sides(segment: str) -> list[tuple[int, int, str]]:
     return kept
 
 
-_ROLES = ("player", "competitor", "nation", "team", "venue")
+_ROLES = ("nation", "player", "competitor", "team", "venue")
 
 
 def looks_like_person(name: str) -> bool:
