@@ -66,7 +66,7 @@ def group_days(site: Site, tz: dt.tzinfo) -> list[Day]:
     days = []
     for i, date in enumerate(dates):
         items = [_day_thread(site.threads[tid], arts) for tid, arts in by_day[date].items()]
-        items.sort(key=lambda t: (t.latest.date, t.thread.id), reverse=True)
+        items.sort(key=lambda t: (max(a.last_active for a in t.articles), t.thread.id), reverse=True)
         days.append(Day(date=date, threads=tuple(items),
                         previous=dates[i - 1] if i > 0 else None,
                         next=dates[i + 1] if i + 1 < len(dates) else None))
@@ -97,7 +97,7 @@ def active_threads(site: Site, day: Day | None, tz: dt.tzinfo, *, days: int, lim
     for thread in site.threads_by_latest():
         if len(out) >= limit:
             break
-        if thread.id not in shown and thread.latest.date.astimezone(tz).date() >= since:
+        if thread.id not in shown and thread.last_active.astimezone(tz).date() >= since:
             out.append(thread)
     return out
 

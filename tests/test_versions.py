@@ -305,7 +305,9 @@ def test_new_version_moves_its_thread_to_the_top(site):
     ingest(site, load_config(site))
     build_site(site, load_config(site))
     assert text_of(page(site, "threads/"), "main h2 a") == ["Earthquake hits Chile coast", HEADLINE]
+    assert text_of(page(site, ""), ".digest h2")[0] == "Earthquake hits Chile coast"
     put(site, "lauds-rpt.txt", resend("2024-01-16T21:00:00+00:00"))
     ingest(site, load_config(site))
     build_site(site, load_config(site))
     assert text_of(page(site, "threads/"), "main h2 a") == [HEADLINE, "Earthquake hits Chile coast"]
+    assert text_of(page(site, ""), ".digest h2")[0] == HEADLINE  # the front page: today's digest
