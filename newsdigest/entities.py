@@ -224,8 +224,8 @@ def _side_mentions(prep: _Prepared, doc) -> list[_Mention]:
         name, _ = rules.clean_name(prep.text[start:end])
         if name and _key(name) not in prep.excluded:
             labels = {e.label_ for e in ents if e.start_char == start and e.end_char == end}
-            out.append(_Mention(name, _side_type(name, role, labels, prep.sport), prep.where(start), start,
-                                side=True))
+            out.append(_Mention(name, rules.side_type(name, role, labels, prep.sport), prep.where(start),
+                                start, side=True))
     return out
 
 
@@ -236,34 +236,22 @@ def _model_mentions(prep: _Prepared, doc, datelines: set[str]) -> list[_Mention]
         etype = _LABELS.get(ent.label_)
         if etype is None or any(a < ent.end_char and b > ent.start_char for a, b, _ in prep.sides):
             continue
-        for start, text, kind in _split_possessive(ent.start_char, ent.text, etype):
+        before = [t.text for t in doc[max(0, ent.start - 2):ent.start]]
+        after = doc[ent.end].text if ent.end < len(doc) else ""
+        for offset, text, kind in rules.split_mention(ent.text, etype):
+            start = ent.start_char + offset
             name, titled = rules.clean_name(text, person=kind == "person")
             if (not name or _key(name) in prep.excluded or not rules.may_be_alone(name, kind)
                     or rules.is_event(name) or rules.is_common_word(name, prep.vocab)):
                 continue
-            kind = _mention_type(doc, ent, name, kind, prep.sport, titled)
+            kind = rules.mention_type(name, kind, before[-1:], prep.sport, titled)
             if kind == "person" and text.endswith(name):
                 name += rules.name_continues(prep.text, start + len(text), prep.vocab)
             if (prep.sport and kind == "place" and ent.label_ != "FAC" and not rules.is_country(name)
-                    and _key(name) not in datelines and not _is_venue(doc, ent)):
+                    and _key(name) not in datelines and not rules.is_venue(before, after)):
                 kind = "organization"  # a club named after its town: "Leicestershire beat Somerset"
             out.append(_Mention(name, kind, prep.where(start), start, titled))
     return out
-
-
-def _split_possessive(start: int, text: str, kind: str) -> list[tuple[int, str, str]]:
-    """'North Korea’s Choe' -> the owner ('North Korea', as tagged) and the owned ('Choe');
-    'Grace Road, Leicestershire' -> two names: a name never holds a comma."""
-    if ", " in text:
-        head, _, tail = text.partition(", ")
-        return [(start, head, kind), *_split_possessive(start + len(head) + 2, tail, kind)]
-    m = re.match(r"^(?P<head>.+?)\s?['\u2019]s\s+(?P<tail>[A-Z].*)$", text)
-    if not m:
-        return [(start, text, kind)]
-    tail = m.group("tail")
-    tail_kind = "organization" if kind == "organization" or rules.has_org_word(tail) else "person"
-    head_kind = "place" if rules.is_country(m.group("head")) else kind
-    return [(start, m.group("head"), head_kind), (start + m.start("tail"), tail, tail_kind)]
 
 
 def _repeated_mentions(prep: _Prepared, mentions: list[_Mention],
@@ -306,40 +294,6 @@ def _split_pairs(mentions: list[_Mention]) -> list[_Mention]:
         else:
             out.append(m)
     return out
-
-
-def _side_type(name: str, role: str, labels: set[str], sport: str | None) -> str:
-    """The type of a name in a team's or player's slot of a results line."""
-    if role in ("nation", "venue") or rules.is_country(name):
-        return "place"
-    if role == "player" or rules.looks_like_person(name):
-        return "person"
-    if rules.has_org_word(name) or sport == "team":
-        return "organization"
-    return "organization" if "ORG" in labels and len(name.split()) == 1 else "person"
-
-
-def _mention_type(doc, ent, name: str, etype: str, sport: str | None, titled: bool) -> str:
-    """The model's type corrected by what surrounds the mention."""
-    words = name.split()
-    if rules.is_country(name):
-        return "place"
-    prev = doc[ent.start - 1].text if ent.start else ""
-    if titled or (sport and rules.looks_like_person(name)):
-        return "person"
-    if etype == "person" and len(words) == 1 and prev.lower() in ("in", "near", "outside"):
-        return "place"  # "fighting in Tavildara": an unknown town, not a person
-    if etype != "person" and len(words) > 1 and not rules.has_org_word(name):
-        if rules.is_title_word(prev) and prev[:1].islower() or sport == "individual" and etype == "organization":
-            return "person"  # "spokesman Glyn Davies"; an unknown runner in athletics results
-    return etype
-
-
-def _is_venue(doc, ent) -> bool:
-    """A place that is where something happens, not a team: 'in Volgograd', 'Leicester: ...'."""
-    before = [t.text for t in doc[max(0, ent.start - 2):ent.start]]
-    after = doc[ent.end].text if ent.end < len(doc) else ""
-    return rules.is_locative(before) or after in (":", "(")
 
 
 def _resolve_short_forms(mentions: list[_Mention], datelines: set[str]) -> list[_Group]:

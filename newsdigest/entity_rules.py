@@ -381,10 +381,56 @@ def is_title_word(word: str) -> bool:
     return low in _PERSONAL_TITLES or low in _TITLE_MODIFIERS
 
 
-def is_locative(prev_words: list[str]) -> bool:
-    """True when the words before a mention make it a location ('in Volgograd', 'at the Oval')."""
-    words = [w.lower() for w in prev_words if w.lower() != "the"]
-    return bool(words) and words[-1] in _LOCATIVE
+def is_venue(before: list[str], after: str) -> bool:
+    """A place where something happens, not a team: 'in Volgograd', 'at the Oval', 'Leicester: ...'."""
+    words = [w.lower() for w in before if w.lower() != "the"]
+    return bool(words) and words[-1] in _LOCATIVE or after in (":", "(")
+
+
+def split_mention(text: str, kind: str) -> list[tuple[int, str, str]]:
+    """(offset, text, type) of the names in one tagged mention.
+
+    'North Korea’s Choe' holds the owner ('North Korea', as tagged) and the owned ('Choe', a
+    person unless it reads as an organisation); 'Grace Road, Leicestershire' holds two names:
+    a name never holds a comma.
+    """
+    if ", " in text:
+        head, _, tail = text.partition(", ")
+        return [(0, head, kind), *((len(head) + 2 + o, t, k) for o, t, k in split_mention(tail, kind))]
+    m = re.match(r"^(?P<head>.+?)\s?['\u2019]s\s+(?P<tail>[A-Z].*)$", text)
+    if not m:
+        return [(0, text, kind)]
+    tail = m.group("tail")
+    tail_kind = "organization" if kind == "organization" or has_org_word(tail) else "person"
+    head_kind = "place" if is_country(m.group("head")) else kind
+    return [(0, m.group("head"), head_kind), (m.start("tail"), tail, tail_kind)]
+
+
+def mention_type(name: str, kind: str, before: list[str], sport: str | None, titled: bool) -> str:
+    """The model's type for a mention corrected by the word before it and the kind of story."""
+    words = name.split()
+    prev = before[-1] if before else ""
+    if is_country(name):
+        return "place"
+    if titled or (sport and looks_like_person(name)):
+        return "person"
+    if kind == "person" and len(words) == 1 and prev.lower() in ("in", "near", "outside"):
+        return "place"  # "fighting in Tavildara": an unknown town, not a person
+    if kind != "person" and len(words) > 1 and not has_org_word(name):
+        if is_title_word(prev) and prev[:1].islower() or sport == "individual" and kind == "organization":
+            return "person"  # "spokesman Glyn Davies"; an unknown runner in athletics results
+    return kind
+
+
+def side_type(name: str, role: str, labels: set[str], sport: str | None) -> str:
+    """The type of a name in a slot of a results line (see `sports_sides`), given the model's labels."""
+    if role in ("nation", "venue") or is_country(name):
+        return "place"
+    if role == "player" or looks_like_person(name):
+        return "person"
+    if has_org_word(name) or sport == "team":
+        return "organization"
+    return "organization" if "ORG" in labels and len(name.split()) == 1 else "person"
 
 
 # Sports results and tables: where a name stands tells what it is. A name heading a score
