@@ -9,19 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 
 from . import urls
+from .cache import BuildCache, fingerprint
 from .config import Config
 from .entities import TYPES, RegistryEntry, read_registry, resolve_entities
 from .errors import ContentError, NewsdigestError
 from .frontmatter import as_datetime, as_names, key_line, read_front_matter_file
-from .markup import make_markdown
+from .markup import make_markdown, markdown_renderer_name
+from .parallel import map_chunks
 from .versions import Version, read_versions
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,9 @@ class Article:
     updated: dt.datetime | None = None
     versions: tuple[Version, ...] = ()  # oldest first, the current text last; empty for one version
     draft: bool = False
+    # What the article's pages are made from, hashed: the build re-renders a page only when
+    # the fingerprints of what it shows change. Set by the loader; not part of equality.
+    fingerprint: str = field(default="", compare=False, repr=False)
 
     @property
     def route(self) -> str:
@@ -141,26 +148,83 @@ class Site:
 
 
 def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = False,
-                  now: dt.datetime | None = None) -> tuple[list[Article], list[NewsdigestError]]:
-    """Read every content/articles/**/*.md; bad files become errors, the rest articles."""
-    md = make_markdown()
-    articles, errors = [], []
-    for path in sorted(articles_dir.rglob("*.md")) if articles_dir.is_dir() else []:
-        rel = path.relative_to(articles_dir).as_posix()
-        label = f"content/articles/{rel}"
-        try:
-            article = read_article(path, rel, label, config, md)
-        except NewsdigestError as exc:
-            errors.append(exc)
-            continue
-        if article.draft and not include_drafts:
+                  now: dt.datetime | None = None,
+                  cache: BuildCache | None = None) -> tuple[list[Article], list[NewsdigestError]]:
+    """Read every content/articles/**/*.md; bad files become errors, the rest articles.
+
+    With a `cache`, files whose path, mtime and size are unchanged are not parsed again;
+    the others are parsed on every core.
+    """
+    files = _list_articles(articles_dir)
+    parsed: dict[str, Article] = {}
+    if cache is not None:
+        settings = fingerprint(config.timezone, markdown_renderer_name())
+        if cache.get_meta("article-settings") != settings:
+            cache.forget_articles(cache.article_stamps())
+            cache.set_meta("article-settings", settings)
+        stamps = cache.article_stamps()
+        fresh = [rel for rel, stamp in files.items() if stamps.get(rel, ())[:2] == stamp]
+        parsed = {rel: article for rel, (_, article) in cache.load_articles(fresh).items()}
+        cache.forget_articles([rel for rel in stamps if rel not in files])
+    todo = [(articles_dir / rel, rel) for rel in files if rel not in parsed]
+    errors: list[NewsdigestError] = []
+    new_rows = []
+    for results in map_chunks(partial(_read_chunk, config), todo):
+        for rel, stamp, result in results:
+            if isinstance(result, NewsdigestError):
+                errors.append(result)
+            else:
+                parsed[rel] = result
+                new_rows.append((rel, *stamp, markdown_renderer_name(), result.fingerprint, result))
+    if cache is not None and new_rows:
+        cache.store_articles(new_rows)
+    articles = []
+    for rel in files:
+        article = parsed.get(rel)
+        if article is None or (article.draft and not include_drafts):
             continue
         if now is not None and article.date > now and config.future_articles == "skip":
-            log.info("%s: dated in the future (%s), skipped until then", label, article.date)
+            log.info("content/articles/%s: dated in the future (%s), skipped until then", rel, article.date)
             continue
         articles.append(article)
+    errors.sort(key=lambda e: str(e.path))
     articles.sort(key=lambda a: (a.date, a.key), reverse=True)
     return articles, errors
+
+
+def _list_articles(articles_dir: Path) -> dict[str, tuple[int, int]]:
+    """rel path -> (mtime_ns, size) of every article file, in path order."""
+    found: dict[str, tuple[int, int]] = {}
+    if not articles_dir.is_dir():
+        return found
+    for root, dirs, names in os.walk(articles_dir):
+        dirs.sort()
+        for name in names:
+            if name.endswith(".md"):
+                path = os.path.join(root, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                found[Path(path).relative_to(articles_dir).as_posix()] = (st.st_mtime_ns, st.st_size)
+    return dict(sorted(found.items()))
+
+
+def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str]]) -> list:
+    """Parse a chunk of article files (in a worker): (rel, (mtime_ns, size), Article or error)."""
+    md = make_markdown()
+    out = []
+    for path, rel in chunk:
+        try:
+            st = path.stat()
+            article = read_article(path, rel, f"content/articles/{rel}", config, md)
+            out.append((rel, (st.st_mtime_ns, st.st_size),
+                        replace(article, fingerprint=fingerprint(repr(article)))))
+        except NewsdigestError as exc:
+            out.append((rel, (0, 0), exc))
+        except OSError as exc:
+            out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", f"content/articles/{rel}")))
+    return out
 
 
 def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownIt) -> Article:
@@ -299,7 +363,9 @@ def _canonical(article: Article, mapping, hidden, notes) -> Article:
             if (new_kind, new_name) not in hidden and new_name not in ents[new_kind]:
                 ents[new_kind].append(new_name)
     thread = _final(article.thread, notes) if article.thread else None
-    return replace(article, entities={k: tuple(v) for k, v in ents.items() if v}, thread=thread)
+    entities = {k: tuple(v) for k, v in ents.items() if v}
+    return replace(article, entities=entities, thread=thread,
+                   fingerprint=fingerprint(article.fingerprint or repr(article), entities, thread))
 
 
 def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -> dict[str, Thread]:

@@ -141,7 +141,7 @@ def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Itera
             entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,
             feeds=[(thread.route, f"Story: {thread.title}"), ("", config.title)],
             page_meta=seo.thread_meta(thread, config),
-            search_markers=thread_markers(thread, config) if config.search else "")
+            search_markers=thread_markers(thread, config) if config.search and len(thread.articles) > 1 else "")
     threads = site.threads_by_latest()
     pages = max(1, math.ceil(len(threads) / config.per_page))
     for page in range(1, pages + 1):

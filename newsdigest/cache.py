@@ -1,0 +1,145 @@
+"""Derived build state in `.cache/build.sqlite`: parsed articles, feed entries, the output manifest.
+
+Everything here can be deleted at any time: a missing or unreadable cache means a
+full build that fills it again. Parsed articles are keyed by path, mtime and size
+(and the Markdown renderer); the manifest records, for each file of output/, the
+fingerprint of the inputs it was rendered from, so the next build renders only
+pages whose inputs changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS articles (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
+                                     renderer TEXT, digest TEXT, blob BLOB);
+CREATE TABLE IF NOT EXISTS entries (fp TEXT PRIMARY KEY, rss TEXT, atom TEXT);
+CREATE TABLE IF NOT EXISTS manifest (output TEXT, rel TEXT, key TEXT, size INTEGER, mtime_ns INTEGER,
+                                     PRIMARY KEY (output, rel));
+"""
+
+
+def fingerprint(*parts: object) -> str:
+    """A short stable hash of the repr of `parts` (reprs of our data are deterministic)."""
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).hexdigest()
+
+
+class BuildCache:
+    """The build's SQLite cache; `path=None` keeps nothing between builds."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.db = self._open(path)
+
+    def _open(self, path: Path | None) -> sqlite3.Connection:
+        if path is None:
+            return self._init(sqlite3.connect(":memory:"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = self._init(sqlite3.connect(path))
+            if self._meta(db, "schema") != SCHEMA_VERSION:
+                db.close()
+                raise sqlite3.DatabaseError("old schema")
+            return db
+        except sqlite3.DatabaseError as exc:  # corrupt or from another version: it is only a cache
+            log.debug("%s: %s; starting a fresh cache", path, exc)
+            path.unlink(missing_ok=True)
+            db = self._init(sqlite3.connect(path))
+            return db
+
+    @staticmethod
+    def _init(db: sqlite3.Connection) -> sqlite3.Connection:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        if BuildCache._meta(db, "schema") is None:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            db.commit()
+        return db
+
+    @staticmethod
+    def _meta(db: sqlite3.Connection, key: str) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def get_meta(self, key: str) -> str | None:
+        return self._meta(self.db, key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+    # Parsed articles -------------------------------------------------------------------------
+
+    def article_stamps(self) -> dict[str, tuple[int, int, str]]:
+        """rel -> (mtime_ns, size, renderer) of every cached article."""
+        return {rel: (m, s, r) for rel, m, s, r in
+                self.db.execute("SELECT rel, mtime_ns, size, renderer FROM articles")}
+
+    def load_articles(self, rels: Iterable[str]) -> dict[str, tuple[str, object]]:
+        """rel -> (digest, article) for the given cached articles."""
+        wanted = set(rels)
+        out = {}
+        for rel, digest, blob in self.db.execute("SELECT rel, digest, blob FROM articles"):
+            if rel in wanted:
+                out[rel] = (digest, pickle.loads(blob))
+        return out
+
+    def store_articles(self, rows: Iterable[tuple[str, int, int, str, str, object]]) -> None:
+        """Store (rel, mtime_ns, size, renderer, digest, article) rows."""
+        self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
+                            [(r, m, s, rd, d, pickle.dumps(a, pickle.HIGHEST_PROTOCOL))
+                             for r, m, s, rd, d, a in rows])
+
+    def forget_articles(self, rels: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM articles WHERE rel = ?", [(r,) for r in rels])
+
+    # Feed entries ----------------------------------------------------------------------------
+
+    def load_entries(self, fps: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """fp -> (rss item XML, atom entry XML) for the fingerprints that are cached."""
+        out = {}
+        fps = list(fps)
+        for i in range(0, len(fps), 500):
+            chunk = fps[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for fp, rss, atom in self.db.execute(
+                    f"SELECT fp, rss, atom FROM entries WHERE fp IN ({marks})", chunk):
+                out[fp] = (rss, atom)
+        return out
+
+    def store_entries(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+
+    def prune_entries(self, keep: set[str]) -> None:
+        """Drop feed entries of articles that are gone or changed."""
+        stale = [(fp,) for (fp,) in self.db.execute("SELECT fp FROM entries") if fp not in keep]
+        self.db.executemany("DELETE FROM entries WHERE fp = ?", stale)
+
+    # Output manifest -------------------------------------------------------------------------
+
+    def manifest(self, output: Path) -> dict[str, tuple[str, int, int]]:
+        """rel -> (key, size, mtime_ns) of every file the last build wrote to `output`."""
+        name = str(output.resolve())
+        return {rel: (k, s, m) for rel, k, s, m in self.db.execute(
+            "SELECT rel, key, size, mtime_ns FROM manifest WHERE output = ?", (name,))}
+
+    def save_manifest(self, output: Path, files: dict[str, tuple[str, int, int]]) -> None:
+        name = str(output.resolve())
+        self.db.execute("DELETE FROM manifest WHERE output = ?", (name,))
+        self.db.executemany("INSERT INTO manifest VALUES (?, ?, ?, ?, ?)",
+                            [(name, rel, k, s, m) for rel, (k, s, m) in files.items()])
+        self.db.commit()

@@ -1,0 +1,87 @@
+"""Search: Pagefind's index built into the site, and one real search in Chromium under a subpath."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser import chromium, serve_subpath
+from conftest import article, page, write
+
+from newsdigest.build import build_site
+from newsdigest.config import load_config
+
+
+@pytest.fixture
+def search_site(site: Path) -> Path:
+    article(site, "2024/01/15/ties.md", "Russia says it will build ties", "2024-01-15T09:00:00+00:00",
+            thread="rnk", body="Moscow promised comradely cooperation with Pyongyang.",
+            entities={"person": ["Vladimir Putin", "Choe Son Hui"], "place": ["Moscow"]},
+            extra="byline: [Josh Smith]")
+    article(site, "2024/01/16/lauds.md", "Minister lauds ties", "2024-01-16T10:00:00+00:00",
+            thread="rnk", body="The minister praised the treaty and the cooperation of both sides.",
+            entities={"person": ["Vladimir Putin", "Sergei Lavrov"], "organization": ["Kremlin"]})
+    article(site, "2024/01/16/quake.md", "Earthquake hits coast", "2024-01-16T12:00:00+00:00",
+            thread="quake", body="A strong earthquake shook the coast; cooperation between rescuers helped.",
+            entities={"place": ["Chile"]})
+    report = build_site(site, load_config(site))
+    assert not report.errors, report.errors
+    assert report.search is not None and report.search.pages > 0
+    return site
+
+
+def test_index_and_search_page_are_built(search_site):
+    output = search_site / "output"
+    assert (output / "pagefind/pagefind-ui.js").is_file() and (output / "pagefind/pagefind-entry.json").is_file()
+    assert list((output / "pagefind/fragment").iterdir())
+    search = page(search_site, "search/")
+    target = search.css_first("#search")
+    assert target.attributes["data-bundle"] == "/repo/pagefind/" and target.attributes["data-base"] == "/repo/"
+    scripts = [s.attributes["src"] for s in search.css("script[src]")]
+    assert scripts == ["/repo/pagefind/pagefind-ui.js", "/repo/assets/search.js"]
+    assert search.css_first("noscript") is not None
+    art = page(search_site, "2024/01/16/lauds/")
+    assert art.css_first("article[data-pagefind-body]") is not None
+    filters = {s.attributes["data-pagefind-filter"] for s in art.css("[data-pagefind-filter]")}
+    assert {"Type:Article", "Person:Sergei Lavrov", "Organization:Kremlin", "Month:2024-01",
+            "Story:Russia says it will build ties"} <= filters
+    assert not page(search_site, "").css("[data-pagefind-body]")  # digests would repeat the articles
+
+
+def test_search_can_be_turned_off(site):
+    write(site / "config.yaml", "title: T\nbase_url: https://user.github.io/repo/\nsearch: false\n")
+    article(site, "2024/01/15/a.md", "A", "2024-01-15T09:00:00+00:00")
+    report = build_site(site, load_config(site))
+    assert report.search is None
+    assert not (site / "output/pagefind").exists() and not (site / "output/search").exists()
+    assert "/repo/search/" not in (site / "output/index.html").read_text(encoding="utf-8")
+
+
+def _results(tab) -> list[str]:
+    tab.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+    return [" ".join(t.split()) for t in tab.locator(".pagefind-ui__result-link").all_inner_texts()]
+
+
+@pytest.mark.browser
+def test_search_in_a_browser_under_a_subpath(search_site):
+    with serve_subpath(search_site / "output") as base, chromium() as browser:
+        tab = browser.new_page()
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.goto(base + "search/")
+        box = tab.locator(".pagefind-ui__search-input")
+        box.fill("comradely")  # a word of one article's body only
+        assert _results(tab) == ["Russia says it will build ties"]
+        link = tab.locator(".pagefind-ui__result-link").first.get_attribute("href")
+        assert link == "/repo/2024/01/15/ties/"
+        box.fill("cooperation")  # in all three bodies
+        tab.wait_for_function("document.querySelectorAll('.pagefind-ui__result-link').length === 3")
+        tab.locator("summary", has_text="Person").click()
+        tab.locator("label", has_text="Sergei Lavrov").click()  # the entity filter
+        tab.wait_for_function("document.querySelectorAll('.pagefind-ui__result-link').length === 1")
+        assert _results(tab) == ["Minister lauds ties"]
+        tab.goto(base + "search/?q=earthquake")  # the search page reads ?q=, as the WebSite JSON-LD promises
+        assert _results(tab) == ["Earthquake hits coast"]
+        tab.locator(".pagefind-ui__result-link").first.click()
+        tab.wait_for_url(base + "2024/01/16/quake/")
+        assert not errors, errors
