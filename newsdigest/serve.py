@@ -1,14 +1,16 @@
 """The preview server: build with drafts, serve under the base path, rebuild and reload on change.
 
-Each build goes into a fresh folder under `.cache/`; the server switches to it
-only when the build succeeded, so a reader never sees a half-written site and a
-failed rebuild keeps the last good one. Open tabs learn of a new build or an
-error through server-sent events from a small script that is added to HTML
-responses as they are served, never written into output/.
+Builds alternate between two folders under `.cache/` and never go into the one
+being served; the server switches to a folder only when its build succeeded, so
+a reader never sees a half-written site and a failed rebuild keeps the last good
+one. Each folder keeps its build manifest, so a rebuild renders only what changed.
+Open tabs learn of a new build or an error through server-sent events from a
+small script added to HTML responses as they are served, never written to output/.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -40,15 +42,16 @@ class PreviewServer:
         self.config = config
         self.host, self.port, self.watch = host, port, watch
         self.cache_dir = site_dir / ".cache"
-        self.builds: list[Path] = []
+        self.folders: tuple[Path, Path] | None = None
         self.site = ServedSite(None, config.base_path, live=True)
-        self._count = 0
+        self.builds = 0
+        self.last_seconds = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._server = None
+        self._claim = None
         self._ingested: dict[Path, int] = {}
-        self.last_seconds = 0.0
 
     @property
     def url(self) -> str:
@@ -57,9 +60,10 @@ class PreviewServer:
 
     def start(self) -> str:
         """Build once, start serving (and watching); return the URL to open."""
-        _remove_stale_builds(self.cache_dir)
+        self.folders = self._claim_folders()
         self.rebuild()
         if self.site.root is None:
+            self.stop()
             raise NewsdigestError(f"the first build failed: {self.site.error}", str(self.site_dir))
         self._server, thread = start_server(self.site, self.host, self.port)
         self.port = self._server.server_address[1]
@@ -71,7 +75,7 @@ class PreviewServer:
         return self.url
 
     def stop(self) -> None:
-        """Stop watching and serving; remove this server's build folders."""
+        """Stop watching and serving; remove build folders no later preview can reuse."""
         self._stop.set()
         self.site.close()
         if self._server is not None:
@@ -79,18 +83,39 @@ class PreviewServer:
             self._server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
-        for folder in self.builds:
-            _remove_build(folder)
+        if self._claim is not None:
+            fcntl.flock(self._claim, fcntl.LOCK_UN)
+            self._claim.close()
+        elif self.folders:  # this server's own pair, named after its process
+            for folder in self.folders:
+                _remove_build(folder)
+
+    def _claim_folders(self) -> tuple[Path, Path]:
+        """The two folders builds alternate between: shared across runs, or this process's own
+        while another preview of the same site holds the shared pair."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_builds(self.cache_dir)
+        claim = open(self.cache_dir / "serve.lock", "w")  # noqa: SIM115 - held while serving
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            claim.close()
+            name = f"serve-{os.getpid()}"
+        else:
+            self._claim, name = claim, "serve"
+        return self.cache_dir / f"{name}-a", self.cache_dir / f"{name}-b"
 
     def rebuild(self, changes: Iterable[Path] = ()) -> bool:
-        """Ingest new wire files among `changes`, build into a fresh folder, switch to it if good."""
+        """Ingest new wire files among `changes`, build into the folder not being served, switch if good.
+
+        Each of the two folders keeps its own manifest, so a build there re-renders only what
+        changed since that folder's last build, and the folder being served is never touched.
+        """
         with self._lock:
             started = time.perf_counter()
-            changes = set(changes)
+            folder = self.folders[1] if self.site.root == self.folders[0] else self.folders[0]
             try:
-                problems = self._prepare(changes)
-                self._count += 1
-                folder = self.cache_dir / f"serve-{os.getpid()}-{self._count}"
+                problems = self._prepare(set(changes))
                 report = build_site(self.site_dir, self.config, output_dir=folder, include_drafts=True)
                 problems += [str(e) for e in report.errors]
             except NewsdigestError as exc:
@@ -98,18 +123,15 @@ class PreviewServer:
             except Exception as exc:  # a bug in a build must not take the preview down
                 log.debug("rebuild crashed", exc_info=True)
                 return self._fail([f"internal error: {type(exc).__name__}: {exc}"])
-            self.builds.append(folder)
             if problems and self.site.root is not None:
-                _remove_build(self.builds.pop())
                 return self._fail(problems)
             self.site.publish(folder, self.config.base_path, "\n".join(problems) or None)
+            self.builds += 1
             self.last_seconds = time.perf_counter() - started
             for problem in problems:
                 log.error("%s", problem)
             log.info("built %d pages in %.2f s%s", report.pages, self.last_seconds,
-                     "" if self._count == 1 else "; reloading open tabs")
-            while len(self.builds) > 2:  # keep the previous build for requests still reading it
-                _remove_build(self.builds.pop(0))
+                     "" if self.builds == 1 else "; reloading open tabs")
             return not problems
 
     def _prepare(self, changes: set[Path]) -> list[str]:
@@ -212,8 +234,8 @@ def _remove_build(folder: Path) -> None:
 
 
 def _remove_stale_builds(cache_dir: Path) -> None:
-    """Remove build folders left by preview servers that are no longer running."""
-    for folder in cache_dir.glob("serve-*-*"):
+    """Remove build folders of preview servers that are no longer running."""
+    for folder in cache_dir.glob("serve-*-[ab]"):
         pid = folder.name.split("-")[1]
         if pid.isdigit() and not _alive(int(pid)):
             _remove_build(folder)

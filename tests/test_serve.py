@@ -236,23 +236,37 @@ def test_new_wire_file_is_ingested_and_shown(preview, site):
         events.close()
 
 
-def test_stop_removes_build_folders_and_frees_the_port(site):
+def test_a_second_preview_of_the_same_site_uses_its_own_folders(preview, site):
+    second = PreviewServer(site, load_config(site), port=0, watch=False)
+    second.start()
+    port, folder = second.port, second.site.root
+    assert preview.site.root.parent == folder.parent == site / ".cache" and preview.site.root != folder
+    assert folder.name == f"serve-{os.getpid()}-a" and not (site / "output").exists()
+    assert get(port, "/repo/")[0] == 200
+    second.stop()
+    assert not folder.exists() and preview.site.root.exists()
+    with pytest.raises(OSError):
+        get(port, "/repo/")
+    assert get(preview.port, "/repo/")[0] == 200
+
+
+def test_builds_alternate_and_never_touch_the_served_folder(site):
     article(site, HELLO[:-1] + ".md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings")
     server = PreviewServer(site, load_config(site), port=0, watch=False)
     server.start()
-    port, folder = server.port, server.site.root
-    assert folder.is_relative_to(site / ".cache") and not (site / "output").exists()
-    server.stop()
-    assert not folder.exists()
-    with pytest.raises(OSError):
-        get(port, "/repo/")
+    try:
+        first = server.site.root
+        assert server.rebuild() and server.site.root != first and server.site.generation == 2
+        assert server.rebuild() and server.site.root == first
+    finally:
+        server.stop()
 
 
 def test_stale_build_folders_of_dead_servers_are_removed(site):
     article(site, HELLO[:-1] + ".md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings")
-    stale = site / ".cache" / "serve-999999999-3"
+    stale = site / ".cache" / "serve-999999999-a"
     (stale / "x").mkdir(parents=True)
-    mine = site / ".cache" / f"serve-{os.getpid()}-77"
+    mine = site / ".cache" / f"serve-{os.getpid()}-b"
     mine.mkdir()
     server = PreviewServer(site, load_config(site), port=0, watch=False)
     server.start()
@@ -277,7 +291,7 @@ def test_cli_serves_until_ctrl_c_and_warns_beyond_loopback(site):
         proc.kill()
     assert proc.returncode == 0
     assert "warning: serving on 0.0.0.0" in err and "Traceback" not in err
-    assert not list((site / ".cache").glob("serve-*"))
+    assert not list((site / ".cache").glob("serve-*-[ab]"))  # only the shared pair, kept for the next run
 
 
 CHROMIUM = Path("/usr/bin/chromium")
