@@ -261,6 +261,8 @@ def is_event(name: str) -> bool:
 
 def is_common_word(name: str, vocab: dict[str, str]) -> bool:
     """True when every word is a common one: written in lower case elsewhere ('Scorers', 'Did not bat')."""
+    if any(w.isupper() and len(w.strip(".")) > 1 for w in name.split()):
+        return False  # an acronym: US, WHO, IT
     words = [w.lower() for w in _WORD.findall(name) if w.lower() not in _NAME_PARTICLES]
     return bool(words) and all(vocab.get(w, w.title())[:1].islower() or w in _stop_words() or w in _CALENDAR
                                for w in words)

@@ -128,6 +128,17 @@ MILWAUKEE, Wisconsin (Reuters) - Nolan Henke took the lead on Thursday in the fi
     assert {"Milwaukee", "Wisconsin"} <= set(ents["place"])
 
 
+def test_title_case_headline_is_read_in_the_body_s_casing(nlp):
+    ents = extract(nlp, """Russia Says It Will Build Ties With North Korea As Ministers Set To Meet
+
+SEOUL (Reuters) - Russia will develop ties with North Korea, the Kremlin said on Monday, as the US and
+the WHO watched.
+""")
+    assert ents["place"][:2] == ["Russia", "North Korea"]  # the headline weighs in first
+    assert {"US", "Seoul"} <= set(ents["place"]) and {"Kremlin", "WHO"} <= set(ents["organization"])
+    assert not {"Ministers", "Ties", "Meet"} & everything(ents)
+
+
 def test_recase_follows_the_body():
     vocab = rules.build_vocabulary(["Rotor Volgograd must play their next home game behind closed doors."])
     assert rules.recase("ROTOR FANS LOCKED OUT AFTER VOLGOGRAD VIOLENCE", vocab) == (
@@ -188,6 +199,21 @@ Sandrine Testud (France) beat Ines Gorrochategui (Argentina) 4-6 6-2 6-1
 """)
     assert {"Tim Henman", "Doug Flach", "Sandrine Testud", "Ines Gorrochategui"} <= set(ents["person"])
     assert {"Britain", "France", "Argentina", "New York"} <= set(ents["place"])
+
+
+def test_numbered_lineups_are_players(nlp):
+    ents = extract(nlp, """SOCCER - BELGIUM BEAT TURKEY 2-1 IN WORLD CUP QUALIFIER.
+
+BRUSSELS (Reuters) - Belgium beat Turkey 2-1 in a World Cup qualifier on Saturday.
+
+Teams:
+
+Belgium - 1 - Filip De Wilde, 2 - Bertrand Crasson, 3 - Dirk Medved, 4 - Pascal Renier, 6 - Gunther
+Schepens (15 - Nico Van Kerckhoven, 81st), 10 - Enzo Scifo.
+""")
+    assert {"Filip De Wilde", "Bertrand Crasson", "Dirk Medved", "Pascal Renier", "Nico Van Kerckhoven",
+            "Enzo Scifo"} <= set(ents["person"])
+    assert {"Belgium", "Turkey", "Brussels"} <= set(ents["place"])
 
 
 def test_cricket_scorecard_initials_are_players_and_counties_are_clubs(nlp):
