@@ -364,14 +364,16 @@ def read_registry(entities_dir: Path) -> tuple[list[RegistryEntry], list[Newsdig
     for path in sorted(entities_dir.glob("*.md")):
         try:
             entry = _read_entry(path)
-            for name in (entry.name, *entry.aliases, *entry.old_names):
-                owner = claimed.setdefault((entry.type, _key(name)), entry.path)
-                if owner != entry.path:
-                    raise ContentError(f"{entry.type} name {name!r} is already claimed by {owner}", entry.path,
-                                       hint="a name or alias may belong to one entity only")
+            keys = {(entry.type, _name_key(n, entry.type)): n for n in (entry.name, *entry.aliases,
+                                                                          *entry.old_names)}
+            for key, name in keys.items():
+                if key in claimed:
+                    raise ContentError(f"{entry.type} name {name!r} is already claimed by {claimed[key]}",
+                                       entry.path, hint="a name or alias may belong to one entity only")
         except NewsdigestError as exc:
             errors.append(exc)
             continue
+        claimed.update(dict.fromkeys(keys, entry.path))
         entries.append(entry)
     return entries, errors
 
@@ -516,7 +518,9 @@ def _is_acronym(name: str) -> bool:
 
 def _initials(name: str) -> str:
     words = [w for w in re.split(r"[\s\-]+", name) if w and w.lower() not in ("of", "the", "and", "for", "&")]
-    return "".join(w[0] for w in words).lower() if len(words) > 1 and all(w[0].isupper() for w in words) else ""
+    if len(words) < 2 or not all(w[0].isupper() for w in words):
+        return ""
+    return "".join(w[0] for w in words).lower()
 
 
 def _name_key(name: str, kind: str) -> str:

@@ -108,7 +108,8 @@ def test_titles_and_possessives_are_stripped():
 def test_shouted_headline_invents_nothing(nlp):
     ents = extract(nlp, """SOCCER - SHEARER NAMED AS ENGLAND CAPTAIN.
 
-LONDON (Reuters) - The world's costliest footballer Alan Shearer was named as the new England captain on Friday.
+LONDON (Reuters) - The world's costliest footballer Alan Shearer was named as the new England captain
+on Friday.
 
 Shearer takes the captaincy on a trial basis, but new coach Glenn Hoddle said he saw no reason
 why he should not make the post his own.
@@ -337,7 +338,8 @@ def test_bad_registry_files_are_reported_and_the_rest_read(tmp_path: Path):
     write_entity(folder, "a-good.md", "---\nname: Kremlin\ntype: organization\n---\n")
     write_entity(folder, "b-yaml.md", "---\nname: [unclosed\ntype: person\n---\n")
     write_entity(folder, "c-type.md", "---\nname: Moscow\ntype: city\n---\n")
-    write_entity(folder, "d-clash.md", "---\nname: The Kremlin\ntype: organization\naliases: [Kremlin]\n---\n")
+    write_entity(folder, "d-clash.md",
+                 "---\nname: The Kremlin\ntype: organization\naliases: [Kremlin]\n---\n")
     write_entity(folder, "e-hide.md", "---\nname: Seoul\ntype: place\nhide: maybe\n---\n")
     entries, errors = read_registry(folder)
     assert [e.name for e in entries] == ["Kremlin"]
