@@ -66,10 +66,8 @@ class ServedSite:
     """The folder being served and, for the preview, its build generation and last error."""
 
     def __init__(self, root: Path | None, base_path: str, live: bool = False) -> None:
-        self.root = root
-        self.base_path = base_path
+        self.current: tuple[Path | None, str, int] = (root, base_path, 0)  # swapped whole, read whole
         self.live = live
-        self.generation = 0
         self.error: str | None = None
         self.revision = 0
         self.closed = False
@@ -78,8 +76,7 @@ class ServedSite:
     def publish(self, root: Path, base_path: str, error: str | None = None) -> None:
         """Switch every following request to the build in `root` (one reference swap)."""
         with self._changed:
-            self.root, self.base_path = root, base_path
-            self.generation += 1
+            self.current = (root, base_path, self.generation + 1)
             self.error = error
             self.revision += 1
             self._changed.notify_all()
@@ -90,6 +87,18 @@ class ServedSite:
             self.error = message
             self.revision += 1
             self._changed.notify_all()
+
+    @property
+    def root(self) -> Path | None:
+        return self.current[0]
+
+    @property
+    def base_path(self) -> str:
+        return self.current[1]
+
+    @property
+    def generation(self) -> int:
+        return self.current[2]
 
     def close(self) -> None:
         """End every open event stream."""
@@ -177,12 +186,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, head: bool) -> None:
         site = self.server.site
-        root, base, generation = site.root, site.base_path, site.generation  # one build per request
+        root, base, generation = site.current  # one build for the whole request, whatever happens meanwhile
         if site.live and self.path.split("?", 1)[0] == EVENTS_PATH and not head:
             return self._events(site)
         path = clean_path(self.path)
-        if path is None or root is None:
+        if path is None:
             return self._send(HTTPStatus.BAD_REQUEST, b"bad request\n", "text/plain; charset=utf-8", head)
+        if root is None:
+            return self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"the first build is still running\n",
+                              "text/plain; charset=utf-8", head)
         if not path.startswith(base):
             if path in ("/", "/index.html", base.rstrip("/")):
                 return self._redirect(base, HTTPStatus.FOUND)

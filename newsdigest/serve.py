@@ -61,13 +61,18 @@ class PreviewServer:
     def start(self) -> str:
         """Build once, start serving (and watching); return the URL to open."""
         self.folders = self._claim_folders()
+        try:  # listen first: a port in use should not wait for a whole build to be reported
+            self._server, thread = start_server(self.site, self.host, self.port)
+        except OSError as exc:
+            self.stop()
+            raise NewsdigestError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}",
+                                  hint="pass --port with another number") from exc
+        self.port = self._server.server_address[1]
+        self._threads.append(thread)
         self.rebuild()
         if self.site.root is None:
             self.stop()
             raise NewsdigestError(f"the first build failed: {self.site.error}", str(self.site_dir))
-        self._server, thread = start_server(self.site, self.host, self.port)
-        self.port = self._server.server_address[1]
-        self._threads.append(thread)
         if self.watch:
             watcher = threading.Thread(target=self._watch_loop, name="newsdigest-watch", daemon=True)
             watcher.start()
@@ -81,11 +86,13 @@ class PreviewServer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
         for thread in self._threads:
             thread.join(timeout=5)
         if self._claim is not None:
             fcntl.flock(self._claim, fcntl.LOCK_UN)
             self._claim.close()
+            self._claim = None
         elif self.folders:  # this server's own pair, named after its process
             for folder in self.folders:
                 _remove_build(folder)
@@ -138,6 +145,9 @@ class PreviewServer:
         """Reload config.yaml and ingest wire files if they changed; return the problems met."""
         if self.site_dir / "config.yaml" in changes:
             self.config = load_config(self.site_dir)
+            if self.config.base_path != self.site.base_path:
+                log.info("base_url changed: now serving under http://%s:%d%s", self.host, self.port,
+                         self.config.base_path)
         wire_dir = self.site_dir / "content" / "wire"
         wire = sorted(p for p in changes if p.is_relative_to(wire_dir) and p.is_file())
         if not wire:
@@ -200,11 +210,7 @@ def serve(site_dir: Path, config: Config, host: str = "127.0.0.1", port: int = 8
         log.warning("serving on %s: anyone who can reach this machine can read the preview, drafts "
                     "included", host)
     server = PreviewServer(site_dir, config, host, port, watch)
-    try:
-        url = server.start()
-    except OSError as exc:
-        raise NewsdigestError(f"cannot listen on {host}:{port}: {exc.strerror}",
-                              hint="pass --port with another number") from exc
+    url = server.start()
     print(f"Serving {url}  (drafts shown; Ctrl-C to stop)", flush=True)
     try:
         while not server._stop.wait(0.5):

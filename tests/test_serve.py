@@ -20,6 +20,7 @@ from conftest import article, write
 
 from newsdigest.build import build_site
 from newsdigest.config import load_config
+from newsdigest.errors import NewsdigestError
 from newsdigest.httpserve import EVENTS_PATH, clean_path
 from newsdigest.serve import PreviewServer
 
@@ -88,22 +89,38 @@ class EventStream:
         self.conn.close()
 
 
-@pytest.fixture
-def preview(site: Path):
-    """A two-article site with a draft, previewed on a free port with the watcher on."""
+def write_story_site(site: Path) -> Path:
+    """Two articles in one thread, one of them a draft."""
     article(site, HELLO[:-1] + ".md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings",
             entities={"person": ["Ann Smith"], "place": ["Moscow"]}, body="First body.")
     article(site, "2024/01/16/draft.md", "Unfinished story", "2024-01-16T09:00:00+00:00", thread="greetings",
             entities={"person": ["Ann Smith"]}, extra="draft: true")
-    server = PreviewServer(site, load_config(site), port=0)
+    return site
+
+
+@pytest.fixture
+def preview(site: Path):
+    """The story site previewed on a free port with the watcher on, for tests that edit it."""
+    server = PreviewServer(write_story_site(site), load_config(site), port=0)
     server.start()
     yield server
     server.stop()
 
 
-def test_serves_pages_under_the_base_path_with_content_types(preview):
-    port = preview.port
-    assert preview.url == f"http://127.0.0.1:{port}/repo/"
+@pytest.fixture(scope="module")
+def shared_preview(tmp_path_factory):
+    """One preview of the story site for the tests that only read from it."""
+    site = tmp_path_factory.mktemp("shared")
+    write(site / "config.yaml", "title: Test Digest\nbase_url: https://user.github.io/repo/\n")
+    server = PreviewServer(write_story_site(site), load_config(site), port=0, watch=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_serves_pages_under_the_base_path_with_content_types(shared_preview):
+    port = shared_preview.port
+    assert shared_preview.url == f"http://127.0.0.1:{port}/repo/"
     status, headers, body = get(port, "/repo/")
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
     assert b"Hello world" in body
@@ -123,18 +140,19 @@ def test_serves_pages_under_the_base_path_with_content_types(preview):
     assert get(port, "/repo/", "HEAD")[:1] == (200,)
 
 
-def test_reload_script_is_served_but_never_written(preview):
-    _, _, body = get(preview.port, "/repo/" + HELLO)
+def test_reload_script_is_served_but_never_written(shared_preview):
+    _, _, body = get(shared_preview.port, "/repo/" + HELLO)
     assert body.count(EVENTS_PATH.encode()) == 1 and body.index(b"<script>") < body.index(b"</body>")
-    on_disk = (preview.site.root / HELLO / "index.html").read_bytes()
+    on_disk = (shared_preview.site.root / HELLO / "index.html").read_bytes()
     assert EVENTS_PATH.encode() not in on_disk
-    _, _, css = get(preview.port, "/repo/assets/style.css")
+    _, _, css = get(shared_preview.port, "/repo/assets/style.css")
     assert EVENTS_PATH.encode() not in css
 
 
-def test_drafts_are_shown_marked_in_preview_and_never_published(preview, site):
-    status, _, body = get(preview.port, "/repo/2024/01/16/draft/")
+def test_drafts_are_shown_marked_in_preview_and_never_published(shared_preview):
+    status, _, body = get(shared_preview.port, "/repo/2024/01/16/draft/")
     assert status == 200 and b"Unfinished story" in body and b"Draft" in body
+    site = shared_preview.site_dir
     build_site(site, load_config(site))
     published = "".join(p.read_text(encoding="utf-8") for p in (site / "output").rglob("*.*ml"))
     assert "Unfinished story" not in published
@@ -151,28 +169,48 @@ ATTACKS = [
 ]
 
 
-def test_path_traversal_is_refused_and_never_leaks(preview):
-    (preview.site.root / "leak").symlink_to("/etc")
-    (preview.site.root / "passwd-link").symlink_to("/etc/passwd")
+def test_path_traversal_is_refused_and_never_leaks(shared_preview):
+    (shared_preview.site.root / "leak").symlink_to("/etc")
+    (shared_preview.site.root / "passwd-link").symlink_to("/etc/passwd")
     for target in ATTACKS:
-        status, body = raw_get(preview.port, target)
+        status, body = raw_get(shared_preview.port, target)
         assert status in (400, 404), target
         assert b"root:" not in body, target
     assert clean_path("/repo/a%20b/") == "/repo/a b/"
 
 
-def test_symlinks_inside_the_site_still_work(preview):
-    (preview.site.root / "alias.html").symlink_to(preview.site.root / "index.html")
-    assert get(preview.port, "/repo/alias.html")[0] == 200
+def test_symlinks_inside_the_site_still_work(shared_preview):
+    (shared_preview.site.root / "alias.html").symlink_to(shared_preview.site.root / "index.html")
+    assert get(shared_preview.port, "/repo/alias.html")[0] == 200
 
 
-def test_fifty_concurrent_requests(preview):
+def test_fifty_concurrent_requests(shared_preview):
     paths = ["/repo/", "/repo/" + HELLO, "/repo/feed.xml", "/repo/assets/style.css", "/repo/missing"] * 10
     started = time.perf_counter()
     with ThreadPoolExecutor(50) as pool:
-        statuses = list(pool.map(lambda p: get(preview.port, p)[0], paths))
+        statuses = list(pool.map(lambda p: get(shared_preview.port, p)[0], paths))
     assert statuses == [200, 200, 200, 200, 404] * 10
     assert time.perf_counter() - started < 10
+
+
+def test_requests_during_rebuilds_always_get_a_whole_page(preview):
+    stop, answers = threading.Event(), []
+
+    def hammer() -> None:
+        while not stop.is_set():
+            answers.append(get(preview.port, "/repo/" + HELLO)[::2])
+
+    workers = [threading.Thread(target=hammer) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    try:
+        for _ in range(3):
+            assert preview.rebuild()
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert answers and all(status == 200 and body.rstrip().endswith(b"</html>") for status, body in answers)
 
 
 def test_edit_rebuilds_and_sends_reload(preview, site):
@@ -234,6 +272,27 @@ def test_new_wire_file_is_ingested_and_shown(preview, site):
         assert list((site / "content" / "articles").rglob("*paris-talks-open*.md"))
     finally:
         events.close()
+
+
+def test_config_change_is_picked_up_even_when_the_file_is_replaced(preview, site):
+    events = EventStream(preview.port)
+    try:
+        for title in ("Renamed Digest", "Renamed Again"):
+            tmp = site / "config.yaml.tmp"
+            tmp.write_text((site / "config.yaml").read_text().replace("Test Digest", title)
+                           .replace("Renamed Digest", title), encoding="utf-8")
+            os.replace(tmp, site / "config.yaml")  # as editors save: a new file renamed over the old
+            events.next("reload")
+            assert title.encode() in get(preview.port, "/repo/")[2]
+    finally:
+        events.close()
+
+
+def test_port_in_use_is_one_clear_error(preview, site):
+    other = PreviewServer(site, load_config(site), port=preview.port, watch=False)
+    with pytest.raises(NewsdigestError, match=f"cannot listen on 127.0.0.1:{preview.port}: .*--port"):
+        other.start()
+    assert get(preview.port, "/repo/")[0] == 200
 
 
 def test_a_second_preview_of_the_same_site_uses_its_own_folders(preview, site):
