@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import unicodedata
 from posixpath import normpath
+from urllib.parse import quote
 
 _SLUG_DROP = re.compile(r"[^\w\s-]", re.U)
 _SLUG_SPACE = re.compile(r"[\s_-]+", re.U)
@@ -26,8 +27,8 @@ def slugify(text: str, max_length: int = 60, fallback: str = "untitled") -> str:
     slug = _SLUG_SPACE.sub("-", text).strip("-")
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
-    if not slug or slug.strip(".") == "" or slug in _WINDOWS_RESERVED:
-        slug = fallback if not slug else f"{slug}-"
+    if slug in _WINDOWS_RESERVED:  # no file or folder may be named 'con', 'nul', 'com1'... on Windows
+        slug += "-1"
     return slug.strip("-") or fallback
 
 
@@ -112,8 +113,8 @@ class Urls:
         return self.base_path + route
 
     def absolute(self, route: str) -> str:
-        """Absolute URL, for feeds, sitemaps and canonical links."""
-        return self.base_url + route
+        """Absolute URL, for feeds, sitemaps and canonical links; non-ASCII slugs percent-encoded."""
+        return self.base_url + quote(route, safe="/:@!$&'()*+,;=~%")
 
 
 def output_file(route: str) -> str:
