@@ -52,6 +52,7 @@ class PreviewServer:
         self._server = None
         self._claim = None
         self._ingested: dict[Path, int] = {}
+        self._config_seen: tuple[int, int, int] | None = None
 
     @property
     def url(self) -> str:
@@ -96,6 +97,10 @@ class PreviewServer:
         elif self.folders:  # this server's own pair, named after its process
             for folder in self.folders:
                 _remove_build(folder)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until stopped or `timeout` seconds pass; True if stopped."""
+        return self._stop.wait(timeout)
 
     def _claim_folders(self) -> tuple[Path, Path]:
         """The two folders builds alternate between: shared across runs, or this process's own
@@ -174,28 +179,36 @@ class PreviewServer:
 
     def _watch_loop(self) -> None:
         """Rebuild on every batch of changes until stopped; restart when a watched folder comes or goes."""
-        config_path = self.site_dir / "config.yaml"
-        config_seen = _stamp(config_path)
         roots = self._watch_roots()
+        self._config_seen = _stamp(self.site_dir / "config.yaml")
         while not self._stop.is_set():
-            batches = watch(*roots, stop_event=self._stop, step=50, rust_timeout=_POLL_MS,
-                            yield_on_timeout=True) if roots else iter([set()])
-            for batch in batches:
-                changed = {Path(p) for _, p in batch}
-                if _stamp(config_path) != config_seen:
-                    config_seen = _stamp(config_path)
-                    changed.add(config_path)
-                now = self._watch_roots()
-                changed = {p for p in changed if not self._is_own_write(p)} | (set(now) ^ set(roots))
-                if changed:
-                    log.info("changed: %s", ", ".join(sorted(_label(p, self.site_dir) for p in changed)[:3])
-                             + (f" and {len(changed) - 3} more" if len(changed) > 3 else ""))
-                    self.rebuild(changed)
-                if now != roots:
-                    roots = now
-                    break
-            if not roots:
-                self._stop.wait(_POLL_MS / 1000)
+            try:
+                roots = self._watch_until_roots_change(roots)
+            except Exception:  # the watcher must outlive anything a rebuild or the OS throws at it
+                log.error("watching for changes failed; retrying", exc_info=log.isEnabledFor(logging.DEBUG))
+                self._stop.wait(1)
+
+    def _watch_until_roots_change(self, roots: list[Path]) -> list[Path]:
+        """Rebuild for each batch of changes; return when stopped or when the watched folders change."""
+        if not roots:  # nothing to watch but config.yaml: look at it now and then
+            self._stop.wait(_POLL_MS / 1000)
+        batches = watch(*roots, stop_event=self._stop, step=50, rust_timeout=_POLL_MS,
+                        yield_on_timeout=True) if roots else iter([set()])
+        for batch in batches:
+            changed = {Path(p) for _, p in batch}
+            config_path = self.site_dir / "config.yaml"
+            if _stamp(config_path) != self._config_seen:  # editors replace it, which a file watch loses
+                self._config_seen = _stamp(config_path)
+                changed.add(config_path)
+            now = self._watch_roots()
+            changed = {p for p in changed if not self._is_own_write(p)} | (set(now) ^ set(roots))
+            if changed:
+                names = sorted(_label(p, self.site_dir) for p in changed)
+                log.info("changed: %s%s", ", ".join(names[:3]), f" and {len(names) - 3} more" if len(names) > 3 else "")
+                self.rebuild(changed)
+            if now != roots:
+                return now
+        return roots
 
     def _is_own_write(self, path: Path) -> bool:
         """True for an article ingest wrote in the last rebuild and nobody touched since."""
@@ -210,13 +223,13 @@ def serve(site_dir: Path, config: Config, host: str = "127.0.0.1", port: int = 8
         log.warning("serving on %s: anyone who can reach this machine can read the preview, drafts "
                     "included", host)
     server = PreviewServer(site_dir, config, host, port, watch)
-    url = server.start()
-    print(f"Serving {url}  (drafts shown; Ctrl-C to stop)", flush=True)
     try:
-        while not server._stop.wait(0.5):
+        url = server.start()
+        print(f"Serving {url}  (drafts shown; Ctrl-C to stop)", flush=True)
+        while not server.wait(0.5):
             pass
     except KeyboardInterrupt:
-        log.info("stopping")
+        log.info("stopped")
     finally:
         server.stop()
     return 0
