@@ -45,10 +45,11 @@ _RELOAD_SCRIPT = """<script>/* newsdigest preview: live reload; never part of th
       box.id = "newsdigest-error";
       box.setAttribute("role", "alert");
       box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;padding:2rem;" +
-        "background:rgba(40,0,0,.92);color:#fff;font:15px/1.5 monospace;white-space:pre-wrap";
+        "background:#2a0a0a;color:#fff;font:15px/1.5 monospace;white-space:pre-wrap";
       document.body.appendChild(box);
     }
-    box.textContent = "The last rebuild failed; this is the last good build.\\n\\n" + message;
+    box.textContent = "newsdigest: the last rebuild failed. Fix it and this tab reloads by itself; " +
+      "until then the server keeps the last good build.\\n\\n" + message;
   }
   function update(event) {
     var state = JSON.parse(event.data);

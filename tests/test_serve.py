@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from browser import chromium
 from conftest import article, write
 
 from newsdigest.build import build_site
@@ -353,35 +354,24 @@ def test_cli_serves_until_ctrl_c_and_warns_beyond_loopback(site):
     assert not list((site / ".cache").glob("serve-*-[ab]"))  # only the shared pair, kept for the next run
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-
 
 @pytest.mark.browser
 def test_browser_tab_reloads_by_itself_and_shows_the_error_overlay(preview, site):
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium (tests/tools/install.sh)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(preview.url + HELLO)
-            page.wait_for_selector("html[data-newsdigest-live]", state="attached")
-            assert "Hello world" in page.locator("h1").first.inner_text()
-            with page.expect_navigation(timeout=15_000):
-                article(site, HELLO[:-1] + ".md", "Hello from the editor", "2024-01-15T09:00:00+00:00",
-                        thread="greetings", entities={"person": ["Ann Smith"]})
-            page.wait_for_selector("html[data-newsdigest-live]", state="attached")
-            assert "Hello from the editor" in page.locator("h1").first.inner_text()
-            broken = "{% extends 'base.html' %}{% block main %}{{ 1 + }}{% endblock %}"
-            write(site / "templates" / "article.html", broken)
-            overlay = page.wait_for_selector("#newsdigest-error", timeout=15_000)
-            assert "article.html" in overlay.inner_text() and "last good build" in overlay.inner_text()
-            with page.expect_navigation(timeout=15_000):
-                (site / "templates" / "article.html").unlink()
-            page.wait_for_selector("html[data-newsdigest-live]", state="attached")
-            assert page.query_selector("#newsdigest-error") is None
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(preview.url + HELLO)
+        page.wait_for_selector("html[data-newsdigest-live]", state="attached")
+        assert "Hello world" in page.locator("h1").first.inner_text()
+        with page.expect_navigation(timeout=15_000):
+            article(site, HELLO[:-1] + ".md", "Hello from the editor", "2024-01-15T09:00:00+00:00",
+                    thread="greetings", entities={"person": ["Ann Smith"]})
+        page.wait_for_selector("html[data-newsdigest-live]", state="attached")
+        assert "Hello from the editor" in page.locator("h1").first.inner_text()
+        broken = "{% extends 'base.html' %}{% block main %}{{ 1 + }}{% endblock %}"
+        write(site / "templates" / "article.html", broken)
+        overlay = page.wait_for_selector("#newsdigest-error", timeout=15_000)
+        assert "article.html" in overlay.inner_text() and "last good build" in overlay.inner_text()
+        with page.expect_navigation(timeout=15_000):
+            (site / "templates" / "article.html").unlink()
+        page.wait_for_selector("html[data-newsdigest-live]", state="attached")
+        assert page.query_selector("#newsdigest-error") is None
