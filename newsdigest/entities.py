@@ -251,8 +251,9 @@ def _model_mentions(prep: _Prepared, doc, datelines: set[str]) -> list[_Mention]
             kind = rules.mention_type(name, kind, before[-1:], prep.sport, titled)
             if kind == "person" and text.endswith(name):
                 name += rules.name_continues(prep.text, start + len(text), prep.vocab)
-            if (prep.sport and kind == "place" and ent.label_ != "FAC" and not rules.is_country(name)
-                    and _key(name) not in datelines and not rules.is_venue(before, after)):
+            if (prep.sport == "team" and kind == "place" and ent.label_ != "FAC"
+                    and not rules.is_country(name) and _key(name) not in datelines
+                    and not rules.is_venue(before, after)):
                 kind = "organization"  # a club named after its town: "Leicestershire beat Somerset"
             out.append(_Mention(name, kind, prep.where(start), start, titled))
     return out

@@ -444,13 +444,13 @@ _NAME_RE = rf"{_CAP_WORD}(?:\s+(?:{_LINK_WORD}\s+)?{_CAP_WORD}){{0,4}}"
 _NUM_RE = r"\d+(?:[.\-/]\d+)*"
 _TEAM_BEFORE_SCORE = re.compile(
     rf"(?:^|(?<=^\d\.\s)|(?<=\d\s)|(?<=[,;:]\s)|(?<=\band\s))(?P<name>{_NAME_RE})(?=\s+{_NUM_RE}\b)")
-_FIXTURE = re.compile(rf"(?P<a>{_NAME_RE})\s+vs?\.?\s+(?P<b>{_NAME_RE})")
+_FIXTURE = re.compile(rf"(?:(?P<a>{_NAME_RE})\s+|(?<=\d\s)|^)vs?\.?\s+(?P<b>{_NAME_RE})")
 _COMPETITOR = re.compile(rf"(?P<name>{_NAME_RE})\s+\((?P<nation>[A-Z][\w.' \-]*)\)")
 _INITIALLED = re.compile(
     r"(?<![\w.])(?P<name>(?:[A-Z]\.\s?){1,2}(?:(?:de|van|von|da|di|du|le|la|el|al|ul)\s)?"
     r"[A-Z][a-z][\w'\u2019\-]*(?:\s(?:ul\s)?[A-Z][a-z][\w'\u2019\-]*)?)")
 _VENUE = re.compile(rf"^(?P<name>{_NAME_RE})(?:\s+\((?P<alt>{_NAME_RE})\))?:\s")
-_LINEUP = re.compile(rf"^(?P<label>{_NAME_RE}):\s+(?=[A-Z])")
+_LINEUP = re.compile(rf"^(?P<label>{_NAME_RE}):\s+(?={_NAME_RE}\s*[,(.])")
 _RANKED_LIST = re.compile(r"^\d+\s(?=[A-Z])")
 _LIST_NAME = re.compile(r"(?:(?<=^\d\s)|(?<=\d\d\s)|(?<=\d\d\d\s)|(?<=:\s)|(?<=,\s)|(?<=\()|(?<=\(\())"
                         rf"(?P<name>{_NAME_RE})(?=\s*[,().]|\s+\d|$)")
@@ -484,7 +484,7 @@ def sports_sides(segment: str, individual: bool = False) -> list[tuple[int, int,
             found.append((m.start("name"), m.end("name"), role))
     for m in _FIXTURE.finditer(segment):
         for part in ("a", "b"):
-            if not depth_at[m.start(part)] and _is_side(m.group(part)):
+            if m.group(part) and not depth_at[m.start(part)] and _is_side(m.group(part)):
                 found.append((m.start(part), m.end(part), "team"))
     for m in _COMPETITOR.finditer(segment):
         if is_country(m.group("nation").strip()) and _is_side(m.group("name")):
