@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 _META_SIGNATURE = b"pagefind_dcd"
 TYPE_NAMES = {"person": "Person", "organization": "Organization", "place": "Place"}
+# Pagefind ships three UIs; the search page uses the default one, so the others are not deployed.
+UNUSED_UI = ("pagefind-component-ui.css", "pagefind-component-ui.js", "pagefind-modular-ui.css",
+             "pagefind-modular-ui.js", "pagefind-highlight.js")
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ def index_site(folder: Path, binary: Path | None = None) -> SearchReport:
         detail = (done.stderr or done.stdout).strip().splitlines()
         raise BuildError(f"search: Pagefind failed: {detail[-1] if detail else done.returncode}", str(binary))
     out = folder / bundle
+    for name in UNUSED_UI:
+        (out / name).unlink(missing_ok=True)
     pages = _canonical_meta(out)
     files = [p for p in out.rglob("*") if p.is_file()]
     return SearchReport(pages=pages, files=len(files), bytes=sum(p.stat().st_size for p in files),

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 from browser import chromium, serve_subpath
-from conftest import article, page, write
+from conftest import ROOT, article, page, write
 
 from newsdigest.build import build_site
 from newsdigest.config import load_config
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ def _results(tab) -> list[str]:
 @pytest.mark.browser
 def test_search_in_a_browser_under_a_subpath(search_site):
     with serve_subpath(search_site / "output") as base, chromium() as browser:
-        tab = browser.new_page()
+        tab = browser.new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         tab.goto(base + "search/")
@@ -80,6 +82,8 @@ def test_search_in_a_browser_under_a_subpath(search_site):
         tab.locator("label", has_text="Sergei Lavrov").click()  # the entity filter
         tab.wait_for_function("document.querySelectorAll('.pagefind-ui__result-link').length === 1")
         assert _results(tab) == ["Minister lauds ties"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "search-desktop.png"))
         tab.goto(base + "search/?q=earthquake")  # the search page reads ?q=, as the WebSite JSON-LD promises
         assert _results(tab) == ["Earthquake hits coast"]
         tab.locator(".pagefind-ui__result-link").first.click()
