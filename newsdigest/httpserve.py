@@ -36,7 +36,7 @@ _NAMED_TYPES = {"feed.xml": "application/rss+xml; charset=utf-8",
                 "atom.xml": "application/atom+xml; charset=utf-8"}
 _RELOAD_SCRIPT = """<script>/* newsdigest preview: live reload; never part of the published site */
 (function () {
-  var generation = %d, source = new EventSource("%s");
+  var generation = %d, url = "%s", source = null;
   function show(message) {
     var box = document.getElementById("newsdigest-error");
     if (!message) { if (box) box.remove(); return; }
@@ -54,10 +54,18 @@ _RELOAD_SCRIPT = """<script>/* newsdigest preview: live reload; never part of th
   function update(event) {
     var state = JSON.parse(event.data);
     document.documentElement.setAttribute("data-newsdigest-live", state.generation);
-    if (state.generation !== generation) { source.close(); location.reload(); return; }
+    if (state.generation !== generation) { disconnect(); location.reload(); return; }
     show(state.error);
   }
-  ["hello", "reload", "error", "state"].forEach(function (name) { source.addEventListener(name, update); });
+  function connect() {
+    if (source) return;
+    source = new EventSource(url);
+    ["hello", "reload", "error", "state"].forEach(function (name) { source.addEventListener(name, update); });
+  }
+  function disconnect() { if (source) { source.close(); source = null; } }
+  // A hidden tab lets go of its connection (browsers allow six per host) and catches up when shown again.
+  document.addEventListener("visibilitychange", function () { if (document.hidden) disconnect(); else connect(); });
+  if (!document.hidden) connect();
 })();
 </script>
 """
