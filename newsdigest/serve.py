@@ -21,7 +21,7 @@ from pathlib import Path
 
 from watchfiles import watch
 
-from .build import build_site
+from .build import BuildReport, build_site
 from .config import Config, load_config
 from .errors import NewsdigestError
 from .httpserve import ServedSite, start_server
@@ -46,6 +46,7 @@ class PreviewServer:
         self.site = ServedSite(None, config.base_path, live=True)
         self.builds = 0
         self.last_seconds = 0.0
+        self.last_report: BuildReport | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -142,8 +143,9 @@ class PreviewServer:
             self.last_seconds = time.perf_counter() - started
             for problem in problems:
                 log.error("%s", problem)
-            log.info("built %d pages in %.2f s%s", report.pages, self.last_seconds,
-                     "" if self.builds == 1 else "; reloading open tabs")
+            self.last_report = report
+            log.info("built %d pages and feeds (%d re-rendered) in %.2f s%s", report.pages + report.feeds,
+                     report.rendered, self.last_seconds, "" if self.builds == 1 else "; reloading open tabs")
             return not problems
 
     def _prepare(self, changes: set[Path]) -> list[str]:

@@ -322,6 +322,24 @@ def test_builds_alternate_and_never_touch_the_served_folder(site):
         server.stop()
 
 
+def test_a_rebuild_renders_only_what_the_edit_affects(site):
+    write_story_site(site)
+    article(site, "2024/01/17/other.md", "Other story", "2024-01-17T09:00:00+00:00", thread="elsewhere",
+            entities={"person": ["Bo Chan"]})
+    server = PreviewServer(site, load_config(site), port=0, watch=False)
+    server.start()
+    try:
+        assert server.rebuild()  # the second folder's first build
+        article(site, "2024/01/17/other.md", "Other story", "2024-01-17T09:00:00+00:00", thread="elsewhere",
+                entities={"person": ["Bo Chan"]}, body="A corrected body.")
+        assert server.rebuild()
+        report = server.last_report
+        assert 0 < report.rendered < (report.pages + report.feeds) / 2
+        assert b"A corrected body." in get(server.port, "/repo/2024/01/17/other/")[2]
+    finally:
+        server.stop()
+
+
 def test_stale_build_folders_of_dead_servers_are_removed(site):
     article(site, HELLO[:-1] + ".md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings")
     stale = site / ".cache" / "serve-999999999-a"
