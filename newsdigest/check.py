@@ -1,6 +1,6 @@
 """The link check: serve output/ under its GitHub Pages path and crawl it for broken links.
 
-From the front page (and the sitemap, so pages nothing links to are read too)
+From the front page (and the sitemap and 404 page, so pages nothing links to are read too)
 the crawler follows every internal `<a href>`, `<link href>`, `<img src>`,
 `<script src>` and meta refresh, reads feeds and sitemaps for the links they
 carry, and checks that each `#fragment` names an id on its page. Absolute links
@@ -10,6 +10,7 @@ to `base_url` (canonical links, feed items) count as internal.
 from __future__ import annotations
 
 import logging
+import re
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -27,7 +28,10 @@ log = logging.getLogger(__name__)
 
 _LINK_ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src",
                "iframe": "src", "audio": "src", "video": "src"}
+_REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\"]+)", re.I)
 _WORKERS = 8
+# Read even when nothing links to them: the sitemap lists every page, Pages serves 404.html for any missing one.
+_OPTIONAL_SEEDS = ("sitemap.xml", "404.html")
 
 
 @dataclass
@@ -58,9 +62,9 @@ class _PageParser(HTMLParser):
         if attr and values.get(attr):
             self.links.append(values[attr].strip())
         if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
-            target = values.get("content", "").partition("url=")[2].strip()
-            if target:
-                self.links.append(target)
+            match = _REFRESH_URL.search(values.get("content", ""))
+            if match:
+                self.links.append(match.group(1).strip())
 
 
 def crawl(root_url: str, site_url: str | None = None) -> list[str]:
@@ -99,7 +103,9 @@ class _Crawler:
 
     def run(self) -> list[str]:
         refs: list[tuple[str, str]] = []  # (page, link with fragment)
-        queue, seen = [self.root, self.root + "sitemap.xml"], {self.root, self.root + "sitemap.xml"}
+        optional = [self.root + name for name in _OPTIONAL_SEEDS]
+        queue = [self.root, *optional]
+        seen = set(queue)
         with ThreadPoolExecutor(_WORKERS) as pool:
             while queue:
                 for url, resource in zip(queue, pool.map(self._fetch, queue), strict=True):
@@ -112,8 +118,9 @@ class _Crawler:
                         if target not in seen:
                             seen.add(target)
                             queue.append(target)
-        if self.resources[self.root + "sitemap.xml"].status == 404:
-            del self.resources[self.root + "sitemap.xml"]  # a site without a sitemap is fine
+        for url in optional:
+            if self.resources[url].status == 404:
+                del self.resources[url]  # a site without a sitemap or a 404 page is fine
         problems = {self._check(page, link) for page, link in refs}
         if self.resources[self.root].status != 200:
             problems.add(f"{self._short(self.root)}: the front page answers {self.resources[self.root].status}")

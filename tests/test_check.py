@@ -62,6 +62,20 @@ def test_broken_feed_and_missing_stylesheet_are_caught(broken_site):
     assert any(p.startswith("/repo/ -> /repo/assets/style.css (HTTP 404)") for p in problems)
 
 
+def test_pages_nothing_links_to_are_checked_too(broken_site):
+    (broken_site / "output" / "404.html").write_text('<a href="/repo/lost/">home</a>', encoding="utf-8")
+    (broken_site / "output" / "moved").mkdir()
+    (broken_site / "output" / "moved" / "index.html").write_text(
+        '<meta http-equiv="Refresh" content="0; URL=\'/repo/gone-too/\'">', encoding="utf-8")
+    sitemap = (broken_site / "output" / "sitemap.xml").read_text(encoding="utf-8")
+    (broken_site / "output" / "sitemap.xml").write_text(
+        sitemap.replace("</urlset>", "<url><loc>https://user.github.io/repo/moved/</loc></url></urlset>"),
+        encoding="utf-8")
+    problems = crawl_output(broken_site)
+    assert "/repo/404.html -> /repo/lost/ (HTTP 404)" in problems
+    assert "/repo/moved/ -> /repo/gone-too/ (HTTP 404)" in problems
+
+
 def test_check_command_fails_on_broken_links_and_passes_on_a_clean_site(broken_site, capsys):
     assert main(["check", "--site", str(broken_site)]) == 1
     err = capsys.readouterr().err
