@@ -478,7 +478,7 @@ def sports_sides(segment: str, individual: bool = False) -> list[tuple[int, int,
         if venue.group("alt"):
             found.append((venue.start("alt"), venue.end("alt"), "venue"))
     for m in _TEAM_BEFORE_SCORE.finditer(segment):
-        if not depth_at[m.start()] and _is_side(m.group("name")):
+        if not depth_at[m.start()] and _is_side(m.group("name")) and _is_tabular(_clause(segment, m.start())):
             figures = re.match(r"\s+([\d\-]+)", segment[m.end():])
             role = "player" if figures and figures.group(1).count("-") >= 3 else "team"  # bowling
             found.append((m.start("name"), m.end("name"), role))
@@ -522,7 +522,22 @@ def looks_like_person(name: str) -> bool:
     return bool(_PERSON_SHAPE.match(name))
 
 
+def _clause(segment: str, pos: int) -> str:
+    """The part of a line a position is in, between colons: 'Summary of ...: Deportivo 1 ...'."""
+    start = segment.rfind(": ", 0, pos) + 1
+    end = segment.find(": ", pos)
+    return segment[start:end if end >= 0 else len(segment)]
+
+
+def _is_tabular(text: str) -> bool:
+    """A results line or table row, not prose: few longer words in lower case outside brackets."""
+    words = [w for w in re.findall(r"[^\W\d_]+", re.sub(r"\([^()]*\)", " ", text)) if len(w) > 3]
+    return sum(w[0].islower() for w in words) <= 0.4 * len(words)
+
+
 def _is_side(name: str) -> bool:
+    if re.search(r"['\u2019]s\s", name) or all(w.lower() in _stop_words() for w in name.split()):
+        return False  # "Shearer's Euro", "The": a possessive phrase or a function word
     words = name.split()
     first = words[0].lower().rstrip(".:")
     return first not in _TABLE_WORDS and first not in _CALENDAR and not (len(words) == 1 and len(name) < 2)
