@@ -89,3 +89,21 @@ def test_search_in_a_browser_under_a_subpath(search_site):
         tab.locator(".pagefind-ui__result-link").first.click()
         tab.wait_for_url(base + "2024/01/16/quake/")
         assert not errors, errors
+
+
+@pytest.mark.browser
+def test_search_works_offline_in_the_preview_server(search_site):
+    from newsdigest.httpserve import ServedSite, start_server
+
+    server, thread = start_server(ServedSite(search_site / "output", "/repo/", live=True), "127.0.0.1", 0)
+    try:
+        with chromium() as browser:
+            tab = browser.new_page()
+            outside: list[str] = []
+            tab.on("request", lambda r: outside.append(r.url) if not r.url.startswith("http://127.0.0.1") else None)
+            tab.goto(f"http://127.0.0.1:{server.server_address[1]}/repo/search/?q=treaty")
+            assert _results(tab) == ["Minister lauds ties"]
+            assert not outside, outside  # nothing fetched from the network
+    finally:
+        server.shutdown()
+        server.server_close()

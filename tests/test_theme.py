@@ -1,5 +1,6 @@
 """The default theme as readers get it: page weight, dark mode, print, focus, skip link, narrow
-screens, and screenshots of the main pages at phone and desktop widths (kept in tests/artifacts/)."""
+screens without layout shift, and screenshots of the main pages at phone and desktop widths
+(kept in tests/artifacts/)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from conftest import ROOT, page
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ARTICLE = "2024/01/16/north-korean-minister-lauds-comradely-ties-with-russia/"
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+_LAYOUT_SHIFT = """new Promise(done => {
+  let total = 0;
+  new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value; })
+    .observe({type: "layout-shift", buffered: true});
+  setTimeout(() => done(total), 200);
+})"""
 
 
 def _pages(site: Path) -> dict[str, str]:
@@ -59,6 +66,8 @@ def test_pages_fit_320_px_and_screenshots(sample_site):
             narrow.goto(base + route)
             overflow = narrow.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{name} scrolls sideways at 320 px by {overflow} px"
+            shift = narrow.evaluate(_LAYOUT_SHIFT)
+            assert shift < 0.01, f"{name} shifts its layout while loading (CLS {shift})"
         narrow.keyboard.press("Tab")  # the skip link is the first stop and becomes visible
         box = narrow.locator("a.skip").bounding_box()
         assert box is not None and box["x"] >= 0 and box["y"] >= 0
