@@ -533,29 +533,38 @@ def _name_key(name: str, kind: str) -> str:
 
 def find_duplicates(mentions: Mapping[str, Mapping[str, Sequence[str]]],
                     registry: Sequence[RegistryEntry] = ()) -> list[str]:
-    """Likely duplicates for an editor to curate, one line each: 'type: A | B (why)'.
+    """Likely duplicates for an editor to curate, as sorted lines 'type: A | B (why)'.
 
-    Pairs of the same type where one name's words all appear in the other's ('Putin' and
-    'Vladimir Putin' both kept because the short form is ambiguous), where they fold to the same
-    key, or where a registry alias of one entity is another entity's name.
+    Reported, per type: names that differ only in case or punctuation ('U.S.' | 'US'); a short
+    name whose words all appear in one longer name ('Vladimir Putin' | 'Putin') or in several
+    ('Kim' could be 'Kim Jong Un' or 'Kim Jong Il': say which in content/entities/); and a
+    registry alias that another entity still uses as its name.
     """
-    names: dict[str, set[str]] = {t: set() for t in TYPES}
-    for ents in mentions.values():
-        for kind in TYPES:
-            names[kind].update(str(n) for n in ents.get(kind, ()) or ())
-    lines = set()
-    aliases = {(e.type, _key(a)): e.name for e in registry for a in e.aliases}
+    lines: set[str] = set()
+    aliases = {(e.type, _name_key(a, e.type)): e.name for e in registry for a in e.aliases}
     for kind in TYPES:
-        ordered = sorted(names[kind])
-        for i, a in enumerate(ordered):
-            ka = _name_key(a, kind)
-            if (kind, ka) in aliases and aliases[(kind, ka)] != a and aliases[(kind, ka)] in names[kind]:
-                lines.add(f"{kind}: {aliases[(kind, ka)]} | {a} (a registry alias of the first)")
-            for b in ordered[i + 1:]:
-                kb = _name_key(b, kind)
-                if ka == kb:
-                    lines.add(f"{kind}: {a} | {b} (same name when case and punctuation are ignored)")
-                elif set(ka.split()) < set(kb.split()) or set(kb.split()) < set(ka.split()):
-                    short, full = sorted((a, b), key=lambda n: (len(_key(n).split()), n))
-                    lines.add(f"{kind}: {full} | {short} (the second's words are all in the first)")
+        names = sorted({str(n) for ents in mentions.values() for n in ents.get(kind, ()) or ()})
+        keys = {n: _name_key(n, kind) for n in names}
+        by_word: dict[str, set[str]] = {}
+        for name in names:
+            for word in keys[name].split():
+                by_word.setdefault(word, set()).add(name)
+        for name in names:
+            owner = aliases.get((kind, keys[name]))
+            if owner and owner != name and owner in keys:
+                lines.add(f"{kind}: {owner} | {name} (a registry alias of the first)")
+            words = keys[name].split()
+            if not words:
+                continue
+            containing = set.intersection(*(by_word[w] for w in words)) - {name}
+            same = sorted(n for n in containing if keys[n] == keys[name])
+            if same and name < same[0]:
+                spellings = " | ".join([name, *same])
+                lines.add(f"{kind}: {spellings} (the same name but for case, punctuation or a title)")
+            longer = sorted(n for n in containing if len(keys[n].split()) > len(words))
+            if len(longer) == 1:
+                lines.add(f"{kind}: {longer[0]} | {name} (the second's words are all in the first)")
+            elif longer:
+                shown = ", ".join(longer[:5]) + (f" and {len(longer) - 5} more" if len(longer) > 5 else "")
+                lines.add(f"{kind}: {name} | {shown} (the first could be any of these)")
     return sorted(lines)

@@ -309,9 +309,15 @@ def test_registry_wins_and_may_change_type():
 
 def test_find_duplicates_lists_overlapping_names():
     lines = find_duplicates({"a": {"person": ["Kim", "Kim Jong Un", "Kim Jong Il"], "place": ["US", "U.S."]}})
-    assert "person: Kim Jong Un | Kim (the second's words are all in the first)" in lines
-    assert any(line.startswith("place: U.S. | US") for line in lines)
+    assert "person: Kim | Kim Jong Il, Kim Jong Un (the first could be any of these)" in lines
+    assert "place: U.S. | US (the same name but for case, punctuation or a title)" in lines
     assert not any("Kim Jong Un | Kim Jong Il" in line for line in lines)
+    lines = find_duplicates({"a": {"person": ["Putin"]}, "b": {"person": ["Vladimir Putin", "Mr Putin"]}},
+                            [RegistryEntry("Vladimir Putin", "person", aliases=("V. Putin",))])
+    assert lines == ["person: Mr Putin | Putin (the same name but for case, punctuation or a title)",
+                     "person: Vladimir Putin | Mr Putin (the second's words are all in the first)",
+                     "person: Vladimir Putin | Putin (the second's words are all in the first)"]
+    assert find_duplicates({"a": {"person": ["Anna"], "place": ["Anna"]}}) == []
 
 
 # --- the curated registry ----------------------------------------------------------------------------
