@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import reprlib
 from pathlib import Path
 
 import yaml
@@ -22,6 +23,20 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader
 
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
+# Control characters are invalid in HTML and XML (a feed with one does not build): never kept.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict = 60, 60, 2, 4, 4
+
+
+def shown(value) -> str:
+    """A value for an error message: short, even for a YAML alias bomb of a million items."""
+    return _SHOWN.repr(value)
+
+
+def clean_text(text: str) -> str:
+    """Text without the control characters HTML and XML forbid (YAML's \\a, \\e escapes let them in)."""
+    return _CONTROL.sub("", text)
 
 
 class _ArticleDumper(_Dumper):
@@ -65,6 +80,9 @@ def split_front_matter(text: str, path: str) -> tuple[dict, str, int]:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ContentError(f"bad YAML in front matter: {problem}", path,
                            mark.line + 2 if mark is not None else 1) from exc
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # PyYAML's dates: 2024-02-30
+        raise ContentError(f"a value in the front matter cannot be read: {exc}", path, 1,
+                           hint="look for a date that does not exist, such as 2024-02-30") from exc
     if not isinstance(data, dict):
         raise ContentError("front matter must be a mapping of keys to values", path, 2)
     body_start = end.end() + 1
@@ -75,7 +93,7 @@ def read_front_matter_file(path: Path, label: str | None = None) -> tuple[dict, 
     """Read a Markdown file; return (front matter, body, raw text)."""
     label = label or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = clean_text(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise ContentError(f"not UTF-8 text (byte {exc.start})", label,
                            hint="save the file as UTF-8") from exc
@@ -109,9 +127,11 @@ def as_datetime(value, tz: dt.tzinfo) -> dt.datetime:
             result = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError as exc:
             raise ValueError(f"expected an ISO 8601 date such as 2024-01-16T09:30:00+00:00, "
-                             f"got {value!r}") from exc
+                             f"got {shown(value)}") from exc
     else:
-        raise ValueError(f"expected a date, got {value!r}")
+        raise ValueError(f"expected a date, got {shown(value)}")
+    if not 1 < result.year < 9999:  # years 1 and 9999 overflow when shown in another time zone
+        raise ValueError(f"date out of range (years 2 to 9998), got {shown(value)}")
     if result.tzinfo is None:
         result = result.replace(tzinfo=tz)
     return result
@@ -122,7 +142,7 @@ def as_names(value, key: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return (value.strip(),) if value.strip() else ()
+        value = [value]
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return tuple(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
-    raise ValueError(f"'{key}': expected a list of names, got {value!r}")
+        return tuple(dict.fromkeys(clean_text(str(v)).strip() for v in value if clean_text(str(v)).strip()))
+    raise ValueError(f"'{key}': expected a list of names, got {shown(value)}")

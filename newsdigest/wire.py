@@ -143,6 +143,9 @@ def split_header(text: str, path: str = "<wire>") -> tuple[dict, str, int]:
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise WireError(f"bad YAML in the header: {problem}", path, line) from exc
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # PyYAML's dates: 2024-02-30
+        raise WireError(f"a value in the header cannot be read: {exc}", path, 1,
+                        hint="look for a date that does not exist, such as 2024-02-30") from exc
     if not isinstance(header, dict):
         raise WireError("the YAML header must be a mapping of keys to values", path, 2)
     rest = text[match.end():]
