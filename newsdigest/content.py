@@ -23,7 +23,7 @@ from .cache import BuildCache, fingerprint
 from .config import Config
 from .entities import TYPES, RegistryEntry, read_registry, resolve_entities
 from .errors import ContentError, NewsdigestError
-from .frontmatter import as_datetime, as_names, key_line, read_front_matter_file
+from .frontmatter import as_datetime, as_names, clean_text, key_line, read_front_matter_file, shown
 from .markup import make_markdown, markdown_renderer_name
 from .parallel import map_chunks
 from .versions import Version, read_versions
@@ -179,9 +179,15 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     if cache is not None and new_rows:
         cache.store_articles(new_rows)
     articles = []
+    owners: dict[str, str] = {}  # route -> the file that has it: a URL is never given twice
     for rel in files:
         article = parsed.get(rel)
         if article is None or (article.draft and not include_drafts):
+            continue
+        if owners.setdefault(article.route, rel) != rel:
+            errors.append(ContentError(f"wants the URL /{article.route} that content/articles/"
+                                       f"{owners[article.route]} already has; not published",
+                                       f"content/articles/{rel}", hint="rename the file or change its date"))
             continue
         if now is not None and article.date > now and config.future_articles == "skip":
             log.info("content/articles/%s: dated in the future (%s), skipped until then", rel, article.date)
@@ -229,6 +235,10 @@ def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str]]) -> list:
 
 def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownIt) -> Article:
     """One article file -> `Article`, or a ContentError naming the file and line."""
+    content_dir = path.parents[rel.count("/") + 1]
+    if path.is_symlink() and not path.resolve().is_relative_to(content_dir.resolve()):
+        raise ContentError("symlink pointing outside content/ is not followed", label,
+                           hint="copy the file into content/articles/ instead")
     data, body, text = read_front_matter_file(path, label)
 
     def fail(key: str, message: str) -> ContentError:
@@ -250,9 +260,11 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownI
         raise fail("versions", str(exc)) from exc
     thread = data.get("thread")
     if thread is not None:
+        if not isinstance(thread, str | int):
+            raise fail("thread", f"'thread': expected an id such as 'russia-north-korea', got {shown(thread)}")
         thread = str(thread)
         if not urls.is_safe_slug(thread):
-            raise fail("thread", f"'thread': {thread!r} is not a valid id "
+            raise fail("thread", f"'thread': {shown(thread)} is not a valid id "
                        f"(lowercase letters, digits and dashes, e.g. {urls.slugify(thread)!r})")
     try:
         entities = _read_entities(data.get("entities"))
@@ -263,13 +275,14 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownI
         raise fail(key.split(".")[0], str(exc)) from exc
     for key in ("summary", "dateline", "source"):
         if data.get(key) is not None and not isinstance(data[key], str):
-            raise fail(key, f"'{key}': expected text, got {data[key]!r}")
+            raise fail(key, f"'{key}': expected text, got {shown(data[key])}")
     stem = rel.rsplit("/", 1)[-1][:-3]
     slug = urls.slugify(stem, max_length=200)
     return Article(
-        slug=slug, source=rel, title=" ".join(title.split()), date=date,
-        body_html=md.render(body), summary=(data.get("summary") or "").strip(),
-        byline=byline, dateline=data.get("dateline") or "", source_name=data.get("source") or "",
+        slug=slug, source=rel, title=" ".join(clean_text(title).split()), date=date,
+        body_html=md.render(body), summary=clean_text(data.get("summary") or "").strip(),
+        byline=byline, dateline=clean_text(data.get("dateline") or ""),
+        source_name=clean_text(data.get("source") or ""),
         credits=credits, thread=thread, entities=entities, updated=updated, versions=versions,
         draft=data.get("draft") is True,
     )
@@ -280,11 +293,11 @@ def _read_entities(value) -> dict[str, tuple[str, ...]]:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"'entities': expected a mapping of type to names "
-                         f"(person/organization/place), got {value!r}")
+                         f"(person/organization/place), got {shown(value)}")
     out = {}
     for kind, names in value.items():
         if kind not in TYPES:
-            raise ValueError(f"'entities': unknown type {kind!r}; use {', '.join(TYPES)}")
+            raise ValueError(f"'entities': unknown type {shown(kind)}; use {', '.join(TYPES)}")
         out[kind] = as_names(names, f"entities.{kind}")
     return out
 
@@ -293,7 +306,7 @@ def _read_credits(value) -> dict[str, tuple[str, ...]]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError(f"'credits': expected a mapping of role to names, got {value!r}")
+        raise ValueError(f"'credits': expected a mapping of role to names, got {shown(value)}")
     return {str(role): as_names(names, f"credits.{role}") for role, names in value.items()}
 
 
