@@ -120,7 +120,7 @@ def parse_marker(headline: str) -> tuple[str, Marker]:
 def read_story(text: str, label: str = "<wire>") -> tuple[WireStory, Marker]:
     """Parse wire text with its version information taken out of the headline and body."""
     notes = []
-    while found := _NOTE.search(text[:4000]):  # "(Adds ...)" and "(Corrects ...)" may both lead the body
+    while len(notes) < 3 and (found := _NOTE.search(text[:4000])):  # "(Adds ...)" and "(Corrects ...)" may both lead
         notes.append(found.group(0).strip()[1:-1].strip())
         text = text[:found.start()] + text[found.end():]
     note = "; ".join(notes)
@@ -211,6 +211,8 @@ def merge_versions(old: dict, new: dict, entry: dict) -> tuple[dict, bool]:
         front[key] = old[key] if key in ("date", "thread") and key in old else value
         if key == "date" and len(history) > 1:
             front["updated"] = max(_when(v["received"]) for v in history)
+    if "kind" in old and "kind" not in front:  # an EXCLUSIVE stays one when its update drops the tag
+        front["kind"] = old["kind"]
     if "thread" in old:
         front["thread"] = old["thread"]
     elif not front.get("thread"):
@@ -341,8 +343,8 @@ class VersionIndex:
         for band, key in enumerate(self._bands(minhash)):
             rows = self.db.execute(
                 "SELECT m.wire_file, m.article, m.time, m.sig FROM band b JOIN member m USING (wire_file) "
-                "WHERE b.band = ? AND b.key = ? AND b.time BETWEEN ? AND ? AND m.kind = ?",
-                (band, key, lo, hi, doc.kind)).fetchall()
+                "WHERE b.band = ? AND b.key = ? AND b.time BETWEEN ? AND ? AND (m.kind = ? OR m.kind = '' OR ? = '')",
+                (band, key, lo, hi, doc.kind, doc.kind)).fetchall()
             for wire_file, article, when, sig in rows:
                 if wire_file in seen or sig is None or wire_file == doc.wire_file:
                     continue
