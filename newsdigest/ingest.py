@@ -21,7 +21,15 @@ from pathlib import Path
 from . import urls
 from .config import Config
 from .errors import ContentError, NewsdigestError, WireError
-from .frontmatter import as_datetime, dump_front_matter, read_front_matter_file, split_front_matter
+from .frontmatter import (
+    as_datetime,
+    as_names,
+    dump_front_matter,
+    key_line,
+    read_front_matter_file,
+    shown,
+    split_front_matter,
+)
 from .threads import ThreadDoc, ThreadIndex
 from .versions import Marker, Match, VersionIndex, merge_versions, read_story, sidecar_path, version_entry
 from .wire import WireStory, decode_wire, markdown_body
@@ -93,11 +101,14 @@ def ingest(site_dir: Path, config: Config, paths: Sequence[Path] = (), *,
             for n, (item, ents) in enumerate(zip(pending, entities, strict=True), 1):
                 doc = versions.describe(item.wire_label, item.date, item.story, item.marker)
                 match = versions.find(doc)
-                if match and (articles_dir / match.article).exists():
-                    _write_version(item, ents, match, articles_dir, state, force, report)
-                    versions.add(doc, match.article)
-                else:
-                    versions.add(doc, _write_article(item, ents, index, articles_dir, state, force, report))
+                try:
+                    if match and (articles_dir / match.article).exists():
+                        _write_version(item, ents, match, articles_dir, state, force, report)
+                        versions.add(doc, match.article)
+                    else:
+                        versions.add(doc, _write_article(item, ents, index, articles_dir, state, force, report))
+                except NewsdigestError as exc:  # disk full, say: this file is not ingested, the next may be
+                    report.errors.append(exc)
                 if progress:
                     progress("threads", n, len(pending))
     finally:
@@ -125,7 +136,12 @@ def _read_new_wire(site_dir, config, paths, date, state, report, progress) -> li
             if state.known(sha):
                 report.unchanged += 1
                 continue
-            story, marker = read_story(decode_wire(data, label), label)
+            text = decode_wire(data, label)
+            story, marker = read_story(text, label)
+            _check_header(story.header, text, label)
+            if not story.blocks:
+                log.warning("%s: a headline and no body text; published as it is (add the story's text "
+                            "to the wire file, or edit the article)", label)
             when = _story_date(story, config, date, label)
             slug = _story_slug(story, label)
             pending.append(_Pending(label, sha, story, when, slug, marker))
@@ -299,11 +315,42 @@ def _dateline_case(dateline: str | None) -> str:
                   if len(m.group(0)) > 2 or m.group(0) in ("LA",) else m.group(0), dateline)
 
 
+def _check_header(header: dict, text: str, label: str) -> None:
+    """The wire header's keys have the shapes front matter needs; errors name the key's line."""
+    def fail(key: str, message: str) -> WireError:
+        return WireError(f"'{key}': {message}", label, key_line(text, key))
+
+    for key in ("title", "slug", "thread", "summary", "dateline", "source"):
+        if header.get(key) is not None and not isinstance(header[key], str | int | float):
+            raise fail(key, f"expected text, got {shown(header[key])}")
+    entities = header.get("entities")
+    if entities is not None and not isinstance(entities, dict):
+        raise fail("entities", f"expected a mapping of type to names such as "
+                               f"'{{person: [Vladimir Putin], place: [Moscow]}}', got {shown(entities)}")
+    try:
+        for kind, names in (entities or {}).items():
+            if kind not in ("person", "organization", "place"):
+                raise ValueError(f"'entities': unknown type {shown(kind)}; use person, organization, place")
+            as_names(names, f"entities.{kind}")
+        as_names(header.get("byline"), "byline")
+    except ValueError as exc:
+        key = "byline" if "'byline'" in str(exc) else "entities"
+        raise WireError(str(exc), label, key_line(text, key)) from exc
+    if header.get("credits") is not None and not isinstance(header["credits"], dict):
+        raise fail("credits", f"expected a mapping of role to names, got {shown(header['credits'])}")
+
+
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # disk full, read-only: nothing half-written is left behind
+        tmp.unlink(missing_ok=True)
+        where = path.as_posix()
+        raise ContentError(f"cannot write: {exc.strerror}", where[where.find("content/articles/"):]
+                           if "content/articles/" in where else where, hint="free some space and ingest again") from exc
 
 
 def assigned_thread(front: dict) -> str | None:
