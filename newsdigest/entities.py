@@ -471,9 +471,13 @@ def _merge_keys(chosen: dict[str, tuple[str, str]], curated: dict[str, tuple[str
     """key -> the key of the longer name it abbreviates or shortens, where that is unambiguous."""
     for kind, name in set(curated.values()):  # curated names are candidates too
         chosen.setdefault(_name_key(name, kind), (kind, name))
-    pool: dict[str, list[str]] = {t: [] for t in TYPES}
-    for key in sorted(chosen):
-        pool[chosen[key][0]].append(key)
+    by_word: dict[tuple[str, str], set[str]] = {}  # (type, word) -> keys of names with that word
+    by_initials: dict[tuple[str, str], set[str]] = {}  # (type, 'us') -> keys of 'United States' ...
+    for key, (kind, form) in chosen.items():
+        for word in key.split():
+            by_word.setdefault((kind, word), set()).add(key)
+        if initials := _initials(form):
+            by_initials.setdefault((kind, initials), set()).add(key)
     direct: dict[str, set[str]] = {}
     for key in sorted(chosen):
         if key in curated:
@@ -481,9 +485,10 @@ def _merge_keys(chosen: dict[str, tuple[str, str]], curated: dict[str, tuple[str
         kind, form = chosen[key]
         words = key.split()
         if len(words) == 1 and _is_acronym(form):
-            direct[key] = {k for k in pool[kind] if _initials(chosen[k][1]) == key}
-        if not direct.get(key) and kind != "place":
-            direct[key] = {k for k in pool[kind] if _may_shorten(words, k.split(), kind)}
+            direct[key] = set(by_initials.get((kind, key), ()))
+        if not direct.get(key) and kind != "place" and words:
+            found = set.intersection(*(by_word[(kind, w)] for w in words))
+            direct[key] = {k for k in found if _may_shorten(words, k.split(), kind)}
     target: dict[str, str] = {}
     for key in direct:
         roots = {_root(k, direct) for k in direct[key]}
