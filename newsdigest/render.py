@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import traceback
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -70,7 +71,19 @@ def render(env: jinja2.Environment, template: str, **context) -> str:
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template not found: {exc.name}", "templates/") from exc
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{exc.message} while rendering", _template_file(env, template)) from exc
+        raise TemplateError(f"{exc.message} while rendering", *_template_line(exc, env, template)) from exc
+    except (TypeError, ValueError, LookupError, AttributeError, ArithmeticError) as exc:
+        # A mistake in a site's own template (`{{ title + 1 }}`): name its file and line, not a traceback.
+        raise TemplateError(f"{type(exc).__name__} while rendering: {exc}",
+                            *_template_line(exc, env, template)) from exc
+
+
+def _template_line(exc: Exception, env: jinja2.Environment, name: str) -> tuple[str, int | None]:
+    """The template file and line an exception came from (Jinja puts them in the traceback)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".html", ".xml", ".txt", ".svg")):
+            return frame.filename, frame.lineno
+    return _template_file(env, name), None
 
 
 def _template_file(env: jinja2.Environment, name: str) -> str:
