@@ -11,6 +11,8 @@ import feedparser
 import pytest
 import yaml
 from conftest import ROOT, page, text_of
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsdigest.build import build_site
 from newsdigest.config import Config, load_config
@@ -122,6 +124,12 @@ def test_markers_in_each_agency_style(headline, clean, label, kinds):
     assert marker.is_correction == (label == "CORRECTED")
 
 
+@given(st.text(max_size=120))
+def test_marker_parsing_never_loses_the_headline(headline):
+    clean, _ = parse_marker(headline)
+    assert clean in headline and (clean.strip() or not headline.strip())
+
+
 def test_read_story_takes_the_note_out_and_keeps_the_dateline():
     story, marker = read_story(corrected())
     assert story.headline == HEADLINE
@@ -229,6 +237,12 @@ def test_version_index_is_rebuilt_from_front_matter(versioned):
 
 def test_follow_up_story_is_a_new_article(versioned):
     put(versioned, "follow-up.txt", follow_up())
+    report = ingest(versioned, load_config(versioned))
+    assert len(report.written) == 1 and not report.versions
+
+
+def test_resend_outside_the_window_is_a_new_article(versioned):
+    put(versioned, "lauds-much-later.txt", resend("2024-01-26T09:00:00+00:00").replace("RPT-", ""))
     report = ingest(versioned, load_config(versioned))
     assert len(report.written) == 1 and not report.versions
 
