@@ -239,11 +239,12 @@ def _rank(marker: str) -> float:
     return (int(numbers[-1]) if numbers else 0) + (0.5 if fix else 0)
 
 
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS member (wire_file TEXT PRIMARY KEY, article TEXT NOT NULL, time REAL NOT NULL,
-                                   kind TEXT NOT NULL, headline TEXT NOT NULL, sig BLOB);
+                                   kind TEXT NOT NULL, headline TEXT NOT NULL, sig BLOB, pending INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS member_article ON member (article);
+CREATE INDEX IF NOT EXISTS member_pending ON member (pending, time);
 CREATE INDEX IF NOT EXISTS member_headline ON member (headline, time);
 CREATE TABLE IF NOT EXISTS band (band INTEGER NOT NULL, key BLOB NOT NULL, time REAL NOT NULL,
                                  wire_file TEXT NOT NULL);
@@ -272,6 +273,7 @@ class VersionIndex:
         from datasketch import MinHashLSH
 
         self.settings = settings
+        self._articles_dir = articles_dir
         # LSH bands tuned 0.2 below the threshold find ~99% of pairs at it; the MinHash estimate decides.
         lsh = MinHashLSH(threshold=max(0.05, settings.threshold - 0.2), num_perm=settings.num_perm)
         self._ranges = lsh.hashranges
@@ -336,8 +338,9 @@ class VersionIndex:
         self.db.commit()
 
     def _nearest(self, doc: VersionDoc, window: dt.timedelta) -> Match | None:
-        minhash = self._minhash(doc.text)
         lo, hi = (doc.when - window).timestamp(), (doc.when + window).timestamp()
+        self._hydrate(lo, hi)
+        minhash = self._minhash(doc.text)
         seen: set[str] = set()
         best: tuple[float, float, str] | None = None
         for band, key in enumerate(self._bands(minhash)):
@@ -370,8 +373,19 @@ class VersionIndex:
                               "ORDER BY time DESC LIMIT 1", (rel, "%/" + rel.rsplit("/", 1)[-1])).fetchone()
         return row[0] if row else None
 
+    def _hydrate(self, lo: float, hi: float) -> None:
+        """Sign the rebuilt articles of this time window from their text (a rebuild only reads front matter)."""
+        rows = self.db.execute("SELECT wire_file, article, time, kind, headline FROM member "
+                               "WHERE pending = 1 AND time BETWEEN ? AND ?", (lo, hi)).fetchall()
+        for wire_file, article, when, kind, headline in rows:
+            try:
+                _, body, _ = read_front_matter_file(self._articles_dir / article)
+            except NewsdigestError:
+                body = None
+            self._insert(wire_file, article, dt.datetime.fromtimestamp(when, dt.UTC), kind, headline, body)
+
     def _insert(self, wire_file: str, article: str, when: dt.datetime, kind: str, headline: str,
-                text: str | None) -> None:
+                text: str | None, *, pending: bool = False) -> None:
         self.db.execute("DELETE FROM band WHERE wire_file = ?", (wire_file,))
         sig = None
         if text is not None:
@@ -379,8 +393,8 @@ class VersionIndex:
             sig = minhash.hashvalues.tobytes()
             self.db.executemany("INSERT INTO band VALUES (?, ?, ?, ?)", [(n, key, when.timestamp(), wire_file)
                                                                     for n, key in enumerate(self._bands(minhash))])
-        self.db.execute("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?, ?, ?)",
-                        (wire_file, article, when.timestamp(), kind, headline, sig))
+        self.db.execute("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (wire_file, article, when.timestamp(), kind, headline, sig, int(pending)))
 
     def _bands(self, minhash) -> list[bytes]:
         return [minhash.hashvalues[start:end].tobytes() for start, end in self._ranges]
@@ -397,11 +411,11 @@ class VersionIndex:
         return LeanMinHash(seed=1, hashvalues=np.frombuffer(sig, dtype=np.uint32), scheme=_SCHEME)
 
     def _rebuild(self, articles_dir: Path, tz: dt.tzinfo) -> None:
-        """Fill the index from every article's front matter: its wire files and its current text."""
+        """Fill the index from every article's front matter; texts are signed when their window is searched."""
         for path in sorted(articles_dir.rglob("*.md")) if articles_dir.is_dir() else []:
             rel = path.relative_to(articles_dir).as_posix()
             try:
-                data, body, _ = read_front_matter_file(path, f"content/articles/{rel}")
+                data, _, _ = read_front_matter_file(path, f"content/articles/{rel}")
                 history = read_versions(data.get("versions"), tz)
                 date = as_datetime(data["date"], tz)
             except (NewsdigestError, KeyError, ValueError):
@@ -416,5 +430,5 @@ class VersionIndex:
                                  urls.slugify(version.headline, max_length=200), None)
             if latest:
                 when = history[-1].received if history else date
-                self._insert(latest, rel, when, kind, headline, body)
+                self._insert(latest, rel, when, kind, headline, None, pending=True)
         self.db.commit()

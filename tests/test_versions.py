@@ -228,11 +228,14 @@ def test_wire_files_stay_and_a_second_ingest_changes_nothing(versioned):
 
 def test_version_index_is_rebuilt_from_front_matter(versioned):
     (versioned / ".cache" / "versions.sqlite").unlink()
-    put(versioned, "lauds-refile.txt", _with(LAUDS, "REFILE-", "2024-01-16T19:00:00+00:00")
-        .replace("rare talks", "rare talks held", 1))
+    second_feed = _with(LAUDS, "", "2024-01-16T19:00:00+00:00").replace(
+        "North Korean minister lauds", "N.Korea's foreign minister praises", 1)  # no marker, other headline
+    put(versioned, "second-feed.txt", second_feed)
     report = ingest(versioned, load_config(versioned))
     assert len(report.versions) == 1 and len(articles(versioned)) == 2
-    assert front(articles(versioned)[1])["versions"][-1]["marker"] == "REFILE"
+    fm = front(articles(versioned)[1])
+    assert fm["versions"][-1]["wire_file"] == "content/wire/second-feed.txt"
+    assert fm["title"].startswith("N.Korea's foreign minister praises")
 
 
 def test_follow_up_story_is_a_new_article(versioned):
