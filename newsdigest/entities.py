@@ -151,6 +151,7 @@ class _Prepared:
     excluded: frozenset[str]
     sides: list[tuple[int, int, str]]  # sports results: (start, end, role) in text
     vocab: dict[str, str]  # how the story's body writes each word
+    recased_headline: bool  # the headline was in ALL CAPS or Title Case
 
     def where(self, pos: int) -> str:
         """headline, lede or body: the segment a character offset falls in."""
@@ -185,7 +186,8 @@ def _prepare(story: WireStory) -> _Prepared:
     return _Prepared(
         story=story, text="\n\n".join(segments), starts=starts, wheres=wheres,
         dateline=rules.dateline_places(story.dateline, vocab), sport=sport,
-        excluded=frozenset(_key(n) for n in names), sides=sides, vocab=vocab)
+        excluded=frozenset(_key(n) for n in names), sides=sides, vocab=vocab,
+        recased_headline=headline != story.headline)
 
 
 def _entities_of(prep: _Prepared, doc) -> dict[str, list[str]]:
@@ -196,7 +198,10 @@ def _entities_of(prep: _Prepared, doc) -> dict[str, list[str]]:
     mentions += _side_mentions(prep, doc)
     mentions += _model_mentions(prep, doc, datelines)
     mentions += _repeated_mentions(prep, mentions, covered)
-    roots = _resolve_short_forms(_split_pairs(mentions), datelines)
+    mentions = _split_pairs(mentions)
+    if prep.recased_headline:
+        mentions = _confirmed(mentions)
+    roots = _resolve_short_forms(mentions, datelines)
     if prep.sport == "team":
         _find_clubs(roots)
     out: dict[str, list[str]] = {t: [] for t in TYPES}
@@ -283,6 +288,13 @@ def _repeated_mentions(prep: _Prepared, mentions: list[_Mention],
             name += rules.name_continues(prep.text, match.end(), prep.vocab)
         out.append(_Mention(name, kind, prep.where(match.start()), match.start()))
     return out
+
+
+def _confirmed(mentions: list[_Mention]) -> list[_Mention]:
+    """Headline names only where the body confirms them: a shouted headline's capitals prove nothing."""
+    body = [frozenset(_key(m.name).split()) for m in mentions if m.where != "headline"]
+    return [m for m in mentions if m.where != "headline"
+            or any(frozenset(_key(m.name).split()) <= words for words in body)]
 
 
 def _split_pairs(mentions: list[_Mention]) -> list[_Mention]:
