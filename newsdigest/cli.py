@@ -33,8 +33,9 @@ class _CountingHandler(logging.Handler):
 
 
 def make_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+    # SUPPRESS: a subcommand's default must not undo `build.py --site DIR build` (argparse would put '.' back).
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--site", type=Path, metavar="DIR",
                         help="folder with config.yaml, content/ and output/ (default: here)")
     common.add_argument("--debug", action="store_true", help="show tracebacks and debug messages")
     common.add_argument("--strict", action="store_true", help="treat warnings as failures (for CI)")
@@ -67,9 +68,18 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with the common options' defaults filled in after parsing."""
+    args = make_parser().parse_args(argv)
+    for name, default in (("site", Path(".")), ("debug", False), ("strict", False), ("quiet", False)):
+        if not hasattr(args, name):  # not set_defaults: it would change the actions the subcommands share
+            setattr(args, name, default)
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of build.py: run one command, return the exit status."""
-    args = make_parser().parse_args(argv)
+    args = parse_args(argv)
     handler = _CountingHandler()
     root = logging.getLogger("newsdigest")
     root.handlers[:] = [handler]
