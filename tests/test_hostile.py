@@ -652,3 +652,10 @@ def test_any_text_after_a_fence_reads_or_gives_a_content_error(tmp_path, text):
         read_article(path, "2024/01/01/a.md", "content/articles/2024/01/01/a.md", Config(), make_markdown())
     except NewsdigestError:
         pass
+
+
+def test_options_before_the_command_are_not_lost(tmp_path, capsys):
+    missing = tmp_path / "no-such-site"
+    assert main(["--site", str(missing), "build"]) == 1  # not a build of the current folder
+    assert f"error: {missing}: no such folder" in capsys.readouterr().err
+    assert not (Path.cwd() / "output").exists() or Path.cwd() == ROOT
