@@ -18,7 +18,7 @@ from .config import Config
 from .content import Article, Entity, Thread
 
 SCHEMA_TYPES = {"person": "Person", "organization": "Organization", "place": "Place"}
-MENTIONS = 12
+MENTIONS = 8  # enough for the main people, organisations and places; pages stay light
 
 
 @dataclass(frozen=True)
