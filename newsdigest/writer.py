@@ -80,6 +80,10 @@ class OutputWriter:
 
     def _clean_leftovers(self) -> None:
         """Remove folders that killed builds left behind (theirs, not ours: we hold the lock)."""
+        olds = sorted(self.parent.glob(f".{self.output_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
+        if olds and not self.output_dir.exists():  # killed between commit's two renames: put the old site back
+            os.rename(olds[-1], self.output_dir)
+            log.warning("%s: a killed build had moved the site away; the previous site is back", self.output_dir)
         for stale in self.parent.glob(f".{self.output_dir.name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
         for stale in self.parent.glob(f".{self.output_dir.name}.old-*"):
