@@ -659,3 +659,15 @@ def test_options_before_the_command_are_not_lost(tmp_path, capsys):
     assert main(["--site", str(missing), "build"]) == 1  # not a build of the current folder
     assert f"error: {missing}: no such folder" in capsys.readouterr().err
     assert not (Path.cwd() / "output").exists() or Path.cwd() == ROOT
+
+
+def test_a_build_killed_between_the_two_renames_gets_the_previous_site_back(site, cli, good):
+    _ingest_and_build(cli)
+    before = _hashes(site / "output")
+    (site / "output").rename(site / ".output.old-99999")  # where a kill after commit's first rename leaves it
+    write(site / ".output.tmp-99999/index.html", "half a site")
+    write(site / "templates/article.html", "{% if %}")  # and the next build fails
+    run = cli("build")
+    assert run.status == 1 and any("previous site is back" in line for line in run.lines), run.err
+    assert _hashes(site / "output") == before
+    assert not list(site.glob(".output.*-99999"))
