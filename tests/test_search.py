@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,22 @@ def test_search_works_offline_in_the_preview_server(search_site):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_incremental_build_indexes_like_a_full_one(search_site, tmp_path):
+    def bundle(site: Path) -> dict[str, bytes]:
+        root = site / "output/pagefind"
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    article(search_site, "2024/01/17/flood.md", "Flood reaches the capital", "2024-01-17T08:00:00+00:00",
+            thread="flood", body="Floodwater covered the riverside boulevards.", entities={"place": ["Lima"]})
+    (search_site / "content/articles/2024/01/16/quake.md").unlink()
+    assert not build_site(search_site, load_config(search_site)).errors  # reuses the previous output/
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    for name in ("config.yaml", "content"):
+        (fresh / name).symlink_to(search_site / name)
+    assert not build_site(fresh, load_config(fresh)).errors
+    assert bundle(search_site) == bundle(fresh)
+    fragments = b"".join(gzip.decompress(v) for k, v in bundle(search_site).items() if k.startswith("fragment/"))
+    assert b"Floodwater covered" in fragments and b"strong earthquake" not in fragments
