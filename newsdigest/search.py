@@ -127,8 +127,11 @@ def index_site(folder: Path, binary: Path | None = None) -> SearchReport:
         (out / name).unlink(missing_ok=True)
     pages = _canonical_meta(out)
     files = [p for p in out.rglob("*") if p.is_file()]
-    return SearchReport(pages=pages, files=len(files), bytes=sum(p.stat().st_size for p in files),
-                        seconds=time.perf_counter() - started)
+    report = SearchReport(pages=pages, files=len(files), bytes=sum(p.stat().st_size for p in files),
+                          seconds=time.perf_counter() - started)
+    log.info("search: %d pages indexed by Pagefind (%d files, %.1f MB) in %.2f s", report.pages, report.files,
+             report.bytes / 1e6, report.seconds)
+    return report
 
 
 def _canonical_meta(bundle: Path) -> int:
