@@ -116,7 +116,7 @@ class Config:
     timezone: str = _setting("UTC", "time zone dates are shown in and undated times are read in")
     date_format: str = _setting("%-d %B %Y", "strftime format for dates shown on pages")
     author: str = _setting("", "publisher named in feeds and metadata (default: the title)")
-    per_page: int = _setting(20, "threads per front-page page and items per list page", min=1)
+    per_page: int = _setting(20, "stories per page of the stories list and items per list page", min=1)
     future_articles: str = _setting(
         "publish", "what to do with articles dated in the future: publish, or skip",
         choices=("publish", "skip"))
