@@ -9,13 +9,17 @@ commit. The cache (`.cache/build.sqlite`) is derived: deleting it means a full b
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
+import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import BuildCache
+from .cache import BuildCache, fingerprint, tree_stamps
 from .config import Config
 from .content import Site, gather_site, load_articles, load_registries
 from .digest import group_days
@@ -33,6 +37,8 @@ from .writer import OutputWriter
 log = logging.getLogger(__name__)
 
 DEFAULT_ASSETS = Path(__file__).resolve().parent.parent / "site"
+PAGE_BATCH = 4000  # planned pages held at once: bounds memory on big sites
+FEED_BATCH = 1000  # feeds (and their items) held at once
 
 
 @dataclass
@@ -62,50 +68,108 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
     content_dir = site_dir / "content"
     output_dir = output_dir or site_dir / "output"
     cache = BuildCache(site_dir / ".cache" / "build.sqlite")
+    template_dirs = [site_dir / "templates", DEFAULT_TEMPLATES]
+    asset_dirs = list(dict.fromkeys([DEFAULT_ASSETS, site_dir / "site"]))
+    inputs = _input_stamp(site_dir, config, template_dirs, asset_dirs, include_drafts, now)
     try:
+        last = _unchanged_build(cache, output_dir, inputs)
+        if last is not None:
+            last.seconds = time.perf_counter() - started
+            return last
         articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                          now=now or dt.datetime.now(dt.UTC), cache=cache)
         registry, thread_notes, registry_errors = load_registries(content_dir)
         report.errors.extend(errors + registry_errors)
         site = gather_site(articles, config, registry=registry, thread_notes=thread_notes)
         days = group_days(site, config.tz)
-        template_dirs = [site_dir / "templates", DEFAULT_TEMPLATES]
         env = make_environment(config, template_dirs)
         keys = PageKeys(site_stamp(config, template_dirs))
-        pages = plan_pages(site, days, config)
         feeds = plan_feeds(site, config)
         with OutputWriter(output_dir, previous=cache.manifest(output_dir)) as out:
-            page_jobs = [(route, page, key) for route, page in pages
-                         if out.claim(route, key := keys.key(page), owner=route)]
+            renderer = _Renderer(env, config, out, keys.stamp)
+            for route, page in plan_pages(site, days, config):
+                report.pages += 1
+                if out.claim(route, key := keys.key(page), owner=route):
+                    renderer.page(route, page, key)
+            renderer.flush()
             feed_jobs = [feed for feed in feeds if _claim_feed(out, feed, feed_key(feed, config, keys.stamp))]
-            entries = _feed_entries(feed_jobs, config, cache)
-            report.rendered = render_changed(page_jobs, feed_jobs, entries, env, config, out, keys.stamp)
+            _store_feed_entries(feed_jobs, config, cache)
+            for start in range(0, len(feed_jobs), FEED_BATCH):
+                batch = feed_jobs[start:start + FEED_BATCH]
+                renderer.entries = cache.load_entries({entry_key(a, f.full_content) for f in batch for a in f.items})
+                for feed in batch:
+                    renderer.feed(feed)
+                renderer.flush()
+            report.rendered = renderer.count
             for route, xml in render_digest_feeds(site, days, env, config):
                 out.write(route, xml, owner=route)
                 report.feeds += 1
             for route, text in render_sitemap(site, config, days):
                 out.write(route, text, owner=route)
-            report.assets = out.copy_assets(list(dict.fromkeys([DEFAULT_ASSETS, site_dir / "site"])),
-                                            "assets/")
+            report.assets = out.copy_assets(asset_dirs, "assets/")
             out.write(".nojekyll", "")
             if config.search:
                 report.search = out.run_indexer(index_site)
             out.commit()
             cache.save_manifest(output_dir, out.manifest)
             report.bytes, report.files, report.written = out.site_bytes, len(out.manifest), out.bytes_written
+        report.feeds += 2 * len(feeds)
+        report.articles, report.threads, report.entities = (len(site.articles), len(site.threads),
+                                                            len(site.entities))
+        _remember_build(cache, output_dir, inputs, report)
     finally:
         cache.close()
-    report.pages, report.feeds = len(pages), report.feeds + 2 * len(feeds)
-    report.articles, report.threads, report.entities = (len(site.articles), len(site.threads),
-                                                        len(site.entities))
     report.seconds = time.perf_counter() - started
     return report
 
 
-def plan_pages(site: Site, days, config: Config) -> list[tuple[str, PlannedPage]]:
+def _input_stamp(site_dir: Path, config: Config, template_dirs: list[Path], asset_dirs: list[Path],
+                 include_drafts: bool, now: dt.datetime | None) -> str | None:
+    """A hash of every input's path, mtime and size (None when the clock matters too)."""
+    if config.future_articles == "skip" or now is not None:
+        return None
+    content = site_dir / "content"
+    return fingerprint(site_stamp(config, template_dirs), include_drafts,
+                       tree_stamps(content / "articles"), tree_stamps(content / "entities"),
+                       tree_stamps(content / "threads"), [tree_stamps(d) for d in asset_dirs])
+
+
+def _unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None) -> BuildReport | None:
+    """The last build's report if no input changed since and output/ is as it left it."""
+    if inputs is None or not output_dir.is_dir():
+        return None
+    saved = cache.get_meta(f"last-build:{output_dir.resolve()}")
+    if saved is None:
+        return None
+    last = json.loads(saved)
+    if last.pop("inputs") != inputs:
+        return None
+    for rel, (_, size, mtime_ns) in cache.manifest(output_dir).items():
+        try:
+            st = os.stat(output_dir / rel)
+        except OSError:
+            return None
+        if st.st_size != size or st.st_mtime_ns != mtime_ns:
+            return None
+    return BuildReport(**last, rendered=0, written=0)
+
+
+def _remember_build(cache: BuildCache, output_dir: Path, inputs: str | None, report: BuildReport) -> None:
+    """Keep the report of a clean build, so a build with nothing changed can return it at once."""
+    key = f"last-build:{output_dir.resolve()}"
+    if inputs is None or report.errors or report.search is not None:
+        cache.set_meta(key, None)
+        return
+    counts = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)
+              if f.name not in ("errors", "search", "seconds", "rendered", "written")}
+    cache.set_meta(key, json.dumps({"inputs": inputs, **counts}))
+
+
+def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedPage]]:
     """Every HTML page (and newsletter) of the site, planned but not rendered, in a stable order."""
     planner = PlanningEnvironment()
-    return [*render_site(site, planner, config), *render_digest_pages(site, days, planner, config)]
+    yield from render_site(site, planner, config)
+    yield from render_digest_pages(site, days, planner, config)
 
 
 def _claim_feed(out: OutputWriter, feed: Feed, key: str) -> bool:
@@ -114,36 +178,52 @@ def _claim_feed(out: OutputWriter, feed: Feed, key: str) -> bool:
     return rss or atom
 
 
-def _feed_entries(feeds: list[Feed], config: Config, cache: BuildCache) -> Entries:
-    """Every feed item the feeds to render need: from the cache, the rest serialised on every core."""
+def _store_feed_entries(feeds: list[Feed], config: Config, cache: BuildCache) -> None:
+    """Serialise (on every core) the feed items the feeds need that the cache lacks; keep them there."""
     items = unique_items(feeds)
-    entries = cache.load_entries([entry_key(a, full) for a, full in items])
-    missing = [(a, full) for a, full in items if entry_key(a, full) not in entries]
-    new: Entries = {}
+    cached = cache.load_entries([entry_key(a, full) for a, full in items])
+    missing = [(a, full) for a, full in items if entry_key(a, full) not in cached]
+    del cached
     for chunk in map_chunks(lambda chunk: make_entries(chunk, config), missing, chunk_size=250):
-        new.update(chunk)
-    cache.store_entries((k, rss, atom) for k, (rss, atom) in new.items())
-    entries.update(new)
-    return entries
+        cache.store_entries((k, rss, atom) for k, (rss, atom) in chunk.items())
 
 
-def render_changed(page_jobs: list[tuple[str, PlannedPage, str]], feed_jobs: list[Feed], entries: Entries,
-                   env, config: Config, out: OutputWriter, stamp: str) -> int:
-    """Render the pages and feeds whose inputs changed, on every core; returns how many."""
-    jobs = [("page", job) for job in page_jobs] + [("feed", feed) for feed in feed_jobs]
+class _Renderer:
+    """Collects pages and feeds to render and renders them in batches on every core.
 
-    def render_chunk(chunk) -> list[tuple[str, str, int, int]]:
+    Batches keep memory flat on big sites: only one batch of planned pages (and of feed
+    items) is held at a time; workers are forked per batch and write straight to staging.
+    """
+
+    def __init__(self, env, config: Config, out: OutputWriter, stamp: str) -> None:
+        self.env, self.config, self.out, self.stamp = env, config, out, stamp
+        self.jobs: list[tuple[str, object]] = []
+        self.entries: Entries = {}
+        self.count = 0
+
+    def page(self, route: str, page: PlannedPage, key: str) -> None:
+        self.jobs.append(("page", (route, page, key)))
+        if len(self.jobs) >= PAGE_BATCH:
+            self.flush()
+
+    def feed(self, feed: Feed) -> None:
+        self.jobs.append(("feed", feed))
+
+    def flush(self) -> None:
+        for results in map_chunks(self._render_chunk, self.jobs, chunk_size=64):
+            self.out.adopt(results)
+        self.count += len(self.jobs)
+        self.jobs = []
+
+    def _render_chunk(self, chunk) -> list[tuple[str, str, int, int]]:
         written = []
         for kind, job in chunk:
             if kind == "page":
                 route, page, key = job
-                written.append(out.write_claimed(route, render(env, page.template, **page.context), key))
+                html = render(self.env, page.template, **page.context)
+                written.append(self.out.write_claimed(route, html, key))
             else:
-                key = feed_key(job, config, stamp)
-                for route, xml in render_feed(job, config, entries):
-                    written.append(out.write_claimed(route, xml, key))
+                key = feed_key(job, self.config, self.stamp)
+                for route, xml in render_feed(job, self.config, self.entries):
+                    written.append(self.out.write_claimed(route, xml, key))
         return written
-
-    for results in map_chunks(render_chunk, jobs, chunk_size=64):
-        out.adopt(results)
-    return len(jobs)

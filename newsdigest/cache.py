@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pickle
 import sqlite3
 from collections.abc import Iterable
@@ -32,6 +33,22 @@ CREATE TABLE IF NOT EXISTS manifest (output TEXT, rel TEXT, key TEXT, size INTEG
 def fingerprint(*parts: object) -> str:
     """A short stable hash of the repr of `parts` (reprs of our data are deterministic)."""
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).hexdigest()
+
+
+def tree_stamps(folder: Path) -> list[tuple[str, int, int]]:
+    """(relative path, mtime_ns, size) of every file under `folder`, sorted: a cheap change detector."""
+    out = []
+    if not folder.is_dir():
+        return out
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            out.append((os.path.relpath(path, folder), st.st_mtime_ns, st.st_size))
+    return sorted(out)
 
 
 class BuildCache:

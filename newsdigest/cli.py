@@ -166,7 +166,7 @@ def _build(site_dir: Path, config: Config, drafts: bool, quiet: bool) -> int:
     _report_errors(report.errors)
     if not quiet:
         log.info("build: %d articles, %d threads, %d entities -> %d pages, %d feeds, %d assets "
-                 "(%.1f MB) in %.2f s%s", report.articles, report.threads, report.entities,
-                 report.pages, report.feeds, report.assets, report.bytes / 1e6, report.seconds,
-                 f"; {len(report.errors)} file(s) skipped" if report.errors else "")
+                 "(%.1f MB; %d re-rendered) in %.2f s%s", report.articles, report.threads, report.entities,
+                 report.pages, report.feeds, report.assets, report.bytes / 1e6, report.rendered,
+                 report.seconds, f"; {len(report.errors)} file(s) skipped" if report.errors else "")
     return EXIT_PROBLEMS if report.errors else EXIT_OK

@@ -25,7 +25,9 @@ _items: Sequence = ()
 
 
 def worker_count() -> int:
-    """Cores this process may use."""
+    """Cores this process may use (NEWSDIGEST_WORKERS overrides, e.g. 1 to profile in one process)."""
+    if os.environ.get("NEWSDIGEST_WORKERS", "").isdigit():
+        return max(1, int(os.environ["NEWSDIGEST_WORKERS"]))
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

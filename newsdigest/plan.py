@@ -78,29 +78,27 @@ class PageKeys:
             return tuple((k, self._reduce(v)) for k, v in value.items())
         if kind is list or kind is tuple:
             return tuple(self._reduce(v) for v in value)
-        memo = self._memo.get(id(value))
-        if memo is not None:
+        if kind is Entity or kind is Thread or kind is Site:  # shared by many pages, alive all build
+            memo = self._memo.get(id(value))
+            if memo is None:
+                memo = self._memo[id(value)] = fingerprint(self._reduce_shared(value))
+                self._keep.append(value)
             return memo
-        if kind is Entity:
-            reduced = ("E", value.type, value.name, value.slug, value.aliases, value.description_html,
-                       value.related, value.threads, tuple((a.key, a.date) for a in value.articles))
-        elif kind is Thread:
-            reduced = ("T", value.id, value.title, value.summary, value.entities,
-                       tuple(self._reduce(a) for a in value.articles))
-        elif kind is Site:
-            reduced = ("S", tuple(self._reduce(a) for a in value.articles), tuple(value.threads),
-                       tuple(value.entities), value.redirects)
-        elif dataclasses.is_dataclass(value):
-            reduced = (kind.__name__,) + tuple(self._reduce(getattr(value, f.name))
-                                               for f in dataclasses.fields(value))
-        elif isinstance(value, set | frozenset):
-            reduced = tuple(sorted(repr(self._reduce(v)) for v in value))
-        else:  # something we cannot see into: render it every time
-            reduced = (kind.__name__, os.urandom(8).hex())
-        reduced = fingerprint(reduced)
-        self._memo[id(value)] = reduced
-        self._keep.append(value)
-        return reduced
+        if dataclasses.is_dataclass(value):
+            return (kind.__name__,) + tuple(self._reduce(getattr(value, f.name)) for f in dataclasses.fields(value))
+        if isinstance(value, set | frozenset):
+            return tuple(sorted(repr(self._reduce(v)) for v in value))
+        return (kind.__name__, os.urandom(8).hex())  # something we cannot see into: render it every time
+
+    def _reduce_shared(self, value: Entity | Thread | Site) -> tuple:
+        if type(value) is Entity:
+            return ("E", value.type, value.name, value.slug, value.aliases, value.description_html,
+                    value.related, value.threads, tuple((a.key, a.date) for a in value.articles))
+        if type(value) is Thread:
+            return ("T", value.id, value.title, value.summary, value.entities,
+                    tuple(self._reduce(a) for a in value.articles))
+        return ("S", tuple(self._reduce(a) for a in value.articles), tuple(value.threads),
+                tuple(value.entities), value.redirects)
 
 
 def site_stamp(config: Config, template_dirs: Sequence[Path], extra: Iterable[object] = ()) -> str:

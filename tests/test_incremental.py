@@ -1,0 +1,161 @@
+"""Incremental builds equal clean builds, byte for byte; clean builds are deterministic."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsdigest.build import build_site
+from newsdigest.config import load_config
+from newsdigest.content import gather_site, load_articles
+from newsdigest.feeds import make_feed, plan_feeds, render_feeds
+from newsdigest.writer import OutputWriter
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate  # noqa: E402
+
+CONFIG = generate.CONFIG.replace("https://example.github.io/digest/", "https://user.github.io/repo/")
+
+
+def make_site(folder: Path, n: int = 50) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    generate.write_articles(folder, n)
+    return folder
+
+
+def snapshot(output: Path) -> dict[str, bytes]:
+    return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
+
+
+def clean_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
+    """Build a copy of `site`'s content from nothing and return its output."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    shutil.copytree(site / "content", scratch / "content")
+    shutil.copy(site / "config.yaml", scratch / "config.yaml")
+    if (site / "templates").is_dir():
+        shutil.copytree(site / "templates", scratch / "templates")
+    report = build_site(scratch, load_config(scratch))
+    assert not report.errors, report.errors
+    return snapshot(scratch / "output")
+
+
+def assert_same_tree(got: dict[str, bytes], want: dict[str, bytes]) -> None:
+    assert sorted(got) == sorted(want), (sorted(set(got) ^ set(want)))[:10]
+    different = [rel for rel in want if got[rel] != want[rel]]
+    assert not different, different[:10]
+
+
+def articles_of(site: Path) -> list[Path]:
+    return sorted((site / "content" / "articles").rglob("*.md"))
+
+
+def edit(path: Path, pattern: str, replacement: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    new = re.sub(pattern, replacement, text, count=1, flags=re.M)
+    assert new != text, pattern
+    path.write_text(new, encoding="utf-8")
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    site = make_site(tmp_path / "site")
+    report = build_site(site, load_config(site))
+    assert not report.errors and report.rendered > 0
+    return site
+
+
+def test_nothing_changed_renders_nothing(built):
+    before = snapshot(built / "output")
+    report = build_site(built, load_config(built))
+    assert report.rendered == 0 and report.pages > 50
+    assert snapshot(built / "output") == before
+
+
+def test_edits_additions_and_deletions_equal_a_clean_build(built, tmp_path):
+    config = load_config(built)
+    files = articles_of(built)
+    steps = [
+        ("body edit", lambda: edit(files[10], r"^([A-Z][^\n]*)$", r"\1 One more sentence.")),
+        ("title edit", lambda: edit(files[11], r"^title: .*$", "title: A new headline for this story")),
+        ("entities edit", lambda: edit(files[12], r"^  person: \[", "  person: [Brand New Person, ")),
+        ("thread change", lambda: edit(files[13], r"^thread: .*$", "thread: a-thread-of-its-own")),
+        ("date change", lambda: edit(files[14], r"^date: .*$", "date: 2031-05-06T07:08:00+00:00")),
+        ("addition", lambda: shutil.copy(files[20], files[20].with_name("an-added-article.md"))),
+        ("deletion", lambda: files[30].unlink()),
+        ("template override", lambda: _override_template(built)),
+    ]
+    for n, (name, change) in enumerate(steps):
+        change()
+        report = build_site(built, config)
+        assert not report.errors, (name, report.errors)
+        assert 0 < report.rendered < report.pages + report.feeds or name == "template override", name
+        assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / f"clean-{n}"))
+
+
+def _override_template(site: Path) -> None:
+    source = (ROOT / "templates" / "404.html").read_text(encoding="utf-8")
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates" / "404.html").write_text(source.replace("Page not found", "Nothing here"), encoding="utf-8")
+
+
+def test_deleting_the_cache_gives_the_same_site(built):
+    before = snapshot(built / "output")
+    shutil.rmtree(built / ".cache")
+    build_site(built, load_config(built))
+    assert snapshot(built / "output") == before
+
+
+def test_two_clean_builds_in_different_processes_are_identical(tmp_path):
+    """Same content, same bytes, even with different string hashing (set order) in each process."""
+    outputs = []
+    for seed in ("1", "2"):
+        site = make_site(tmp_path / f"site-{seed}", n=30)
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--site", str(site), "--quiet"],
+                       check=True, env=env, cwd=ROOT)
+        outputs.append(snapshot(site / "output"))
+    assert_same_tree(outputs[0], outputs[1])
+
+
+def test_spliced_feeds_equal_feedgen_writing_each_feed(tmp_path):
+    site = make_site(tmp_path / "site", n=40)
+    config = load_config(site)
+    articles, errors = load_articles(site / "content" / "articles", config)
+    assert not errors
+    built = gather_site(articles, config)
+    fast = dict(render_feeds(built, config))
+    feeds = plan_feeds(built, config)
+    assert len(fast) == 2 * len(feeds)
+    for feed in feeds:
+        for route, xml in make_feed(config, feed.route, feed.title, feed.description, feed.items):
+            assert fast[route] == xml, route
+
+
+def test_a_build_killed_while_moving_files_in_is_finished_by_the_next(built):
+    output = built / "output"
+    before = snapshot(output)
+    changed = "404.html"
+    with OutputWriter(output, previous={rel: ("x", 0, 0) for rel in before}) as out:
+        assert out.incremental
+        out.write(changed, "<p>new</p>", key="k")
+        # Stop where a kill would: the journal written, nothing moved yet (the staging folder kept).
+        kept = out.tmp_dir.rename(out.tmp_dir.with_name(out.tmp_dir.name + "-killed"))
+        out.journal.write_text(json.dumps({"staging": kept.name, "moves": [changed], "deletes": []}),
+                               encoding="utf-8")
+        out.tmp_dir.mkdir()
+    assert snapshot(output) == before  # nothing moved in yet: the old site is whole
+    with OutputWriter(output):
+        pass  # the next build finishes the journal first
+    assert (output / changed).read_text() == "<p>new</p>"
+    assert not list(built.glob(".output.*-killed"))
