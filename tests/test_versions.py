@@ -272,6 +272,9 @@ def test_hand_edited_article_gets_the_version_beside_it(site, caplog):
     assert art.name in caplog.text and beside.name in caplog.text
     loaded, errors = load_articles(site / "content" / "articles", load_config(site))
     assert len(loaded) == 1 and not errors  # the build does not see the waiting version
+    assert ingest(site, load_config(site)).kept_edits  # reported again until the editor decides
+    report = ingest(site, load_config(site), force=True)
+    assert report.versions and "Kremlin readout" in art.read_text(encoding="utf-8")
 
 
 def test_bad_versions_entry_names_file_and_line(site):
