@@ -51,12 +51,12 @@ class EntitySettings:
 
 @dataclass(frozen=True)
 class ThreadSettings:
-    threshold: float = _setting(0.20, "similarity an article needs to join an existing thread",
+    threshold: float = _setting(0.21, "similarity an article needs to join an existing thread",
                                 min=0.0, max=1.0)
     decay_days: float = _setting(30.0, "half-life in days of a quiet thread's pull", min=0.1)
     decay_floor: float = _setting(0.5, "how little a quiet thread's pull can decay to",
                                   min=0.0, max=1.0)
-    entity_weight: float = _setting(0.5, "share of similarity from shared people, organisations, places",
+    entity_weight: float = _setting(0.4, "share of similarity from shared people, organisations, places",
                                     min=0.0, max=1.0)
     headline_weight: float = _setting(3.0, "how much more a headline word counts than a body word", min=0.0)
     lede_weight: float = _setting(2.0, "how much more a first-paragraph word counts than a body word",
@@ -64,15 +64,22 @@ class ThreadSettings:
     tail_paragraphs: float = _setting(4.0, "paragraphs after which a body word counts half", min=0.1)
     tail_floor: float = _setting(0.25, "least a word deep in the body counts", min=0.0, max=1.0)
     idf_power: float = _setting(1.0, "exponent on idf: above 1, rare words and names count more", min=0.0)
+    organization_weight: float = _setting(0.7, "weight of an organisation against a person's", min=0.0)
+    place_weight: float = _setting(0.7, "weight of a place against a person's (sibling stories share places)",
+                                   min=0.0)
     entities_per_kind: int = _setting(12, "most salient entities of each kind compared", min=1)
     entity_rank_decay: float = _setting(0.15, "how fast an entity's weight falls with its salience rank",
                                         min=0.0)
     link_docs: int = _setting(12, "latest articles of a thread an article is compared with", min=1)
     max_link: float = _setting(0.3, "weight of the best single match against the average (0: average link)",
                                min=0.0, max=1.0)
+    centroid_link: float = _setting(0.3, "weight of the thread's centroid against the article links",
+                                    min=0.0, max=1.0)
+    vector_terms: int = _setting(0, "heaviest words kept in an article's vector (0: all); fewer is faster",
+                                 min=0)
     candidates: int = _setting(12, "candidate threads scored per article", min=1)
     index_keys: int = _setting(12, "entities and rare words per article used to find candidates", min=1)
-    postings_limit: int = _setting(64, "newest articles looked up per key when finding candidates", min=1)
+    postings_limit: int = _setting(32, "latest threads looked up per key when finding candidates", min=1)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ they live (the thread index keeps them in SQLite and updates them per article).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,6 +31,7 @@ jun jul aug sep sept oct nov dec updated posted published est edt gmt bst utc is
 _WORD = re.compile(r"[a-z0-9]+(?:['\u2019.-][a-z0-9]+)*")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem_word(word: str) -> str:
     """A light English suffix strip, enough to join 'arrests'/'arrested'/'arrest'."""
     if len(word) <= 4 or word[0].isdigit():
@@ -74,9 +76,11 @@ def idf(df: int, n_docs: int) -> float:
     return math.log((n_docs + 1.0) / (df + 1.0)) + 1.0
 
 
-def weigh(counts: Mapping[str, float], idf_of: Callable[[str], float]) -> dict[str, float]:
-    """Sublinear tf times idf, L2-normalised."""
+def weigh(counts: Mapping[str, float], idf_of: Callable[[str], float], limit: int = 0) -> dict[str, float]:
+    """Sublinear tf times idf, L2-normalised; with `limit`, only the heaviest keys are kept."""
     vec = {k: (1.0 + math.log(c) if c >= 1.0 else c) * idf_of(k) for k, c in counts.items()}
+    if limit and len(vec) > limit:
+        vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
     norm = math.sqrt(sum(v * v for v in vec.values()))
     return {k: v / norm for k, v in vec.items()} if norm else {}
 

@@ -28,12 +28,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from .config import ThreadSettings
-from .textstats import STOPWORDS, cosine, field_counts, idf, slug_words, tokenize, top_keys, weigh
+from .textstats import STOPWORDS, field_counts, idf, slug_words, tokenize, top_keys, weigh
 
 log = logging.getLogger(__name__)
 
-_SCHEMA_VERSION = "1"
+_SCHEMA_VERSION = "2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, df INTEGER NOT NULL, df_epoch INTEGER NOT NULL)
@@ -43,12 +45,15 @@ CREATE TABLE IF NOT EXISTS docs (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQ
 CREATE INDEX IF NOT EXISTS docs_thread ON docs (thread, day);
 CREATE TABLE IF NOT EXISTS threads (id TEXT PRIMARY KEY, first_day REAL NOT NULL, last_day REAL NOT NULL,
     size INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS postings (key TEXT NOT NULL, day REAL NOT NULL, thread TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS postings_key ON postings (key, day);
+CREATE TABLE IF NOT EXISTS postings (key TEXT NOT NULL, thread TEXT NOT NULL, day REAL NOT NULL,
+    PRIMARY KEY (key, thread)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS postings_key_day ON postings (key, day);
 """
 _ENTITY_KINDS = ("person", "organization", "place")
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 2048
+_COMMIT_EVERY = 100
 _EPOCH_GROWTH = 1.1
+_LEDE_MIN_WORDS = 8
 # Words that make a poor thread name: reporting verbs and filler of headlines.
 _NAME_SKIP = frozenset("""say says said tell tells told report reports reported update live new news
 latest amid over after before as set sets could would will may might""".split())
@@ -71,6 +76,40 @@ class ThreadDoc:
 class _Vectors:
     terms: dict[str, float]  # weighted word counts, "t:" keys
     ents: dict[str, float]  # entity salience weights, "e:" keys
+
+
+class _Matrix:
+    """Sparse vectors of a thread's latest articles as one dense matrix over their keys, and its centroid."""
+
+    def __init__(self, vecs: Sequence[Mapping[str, float]]) -> None:
+        self.cols: dict[str, int] = {}
+        for vec in vecs:
+            for key in vec:
+                self.cols.setdefault(key, len(self.cols))
+        self.rows = np.zeros((len(vecs), len(self.cols)))
+        for i, vec in enumerate(vecs):
+            self.rows[i, [self.cols[k] for k in vec]] = list(vec.values())
+        total = self.rows.sum(axis=0)
+        norm = float(np.sqrt(total @ total))
+        self.centroid = total / norm if norm else total
+
+    def dots(self, vec: Mapping[str, float]) -> tuple[np.ndarray, float]:
+        """Dot products of `vec` with every row, and with the centroid."""
+        shared = sorted(vec.keys() & self.cols.keys())
+        if not shared:
+            return np.zeros(len(self.rows)), 0.0
+        cols = [self.cols[k] for k in shared]
+        weights = np.array([vec[k] for k in shared])
+        return self.rows[:, cols] @ weights, float(self.centroid[cols] @ weights)
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What scoring needs of a thread: its latest articles' days, words and entities."""
+
+    days: np.ndarray
+    terms: _Matrix
+    ents: _Matrix
 
 
 def make_thread_id(doc: ThreadDoc, taken: set[str]) -> str:
@@ -112,7 +151,11 @@ class ThreadIndex:
         self._df_epoch = dict(self._db.execute("SELECT key, df_epoch FROM keys WHERE df_epoch > 0"))
         self._n_docs = int(self._meta("n_docs") or 0)
         self._n_epoch = int(self._meta("n_epoch") or 0)
-        self._cache: OrderedDict[int, _Vectors] = OrderedDict()
+        self._profiles: OrderedDict[str, _Profile] = OrderedDict()
+        self._vectors: OrderedDict[int, _Vectors] = OrderedDict()
+        self._taken = {row[0] for row in self._db.execute("SELECT id FROM threads")}
+        self._unsaved = 0
+        self._idf_table: dict[str, float] = {}
 
     def __enter__(self) -> ThreadIndex:
         return self
@@ -145,7 +188,7 @@ class ThreadIndex:
         else:
             thread, score = self._best_thread(doc, counts)
             if thread is None:
-                thread = make_thread_id(doc, self._taken_ids())
+                thread = make_thread_id(doc, self._taken)
                 log.debug("%s starts thread %s (best score %.3f)", doc.slug, thread, score)
         self._record(doc, counts, thread)
         return thread
@@ -169,45 +212,63 @@ class ThreadIndex:
         return (best, best_score) if best_score >= self.settings.threshold else (None, best_score)
 
     def _score_threads(self, doc: ThreadDoc, counts: _Vectors) -> list[tuple[str, float]]:
-        """(thread, score) for each candidate thread: average link, times the pull of time."""
+        """(thread, score) for each candidate thread: time-weighted links to its latest articles."""
         s = self.settings
         vec = self._weigh(counts)
         day = _day(doc.date)
+        w = s.entity_weight
         scores = []
         for thread in self._candidates(vec):
-            members = self._db.execute(
-                "SELECT id, vec, day FROM docs WHERE thread = ? ORDER BY day DESC, id DESC LIMIT ?",
-                (thread, s.link_docs)).fetchall()
-            vecs = [self._vectors(i, v) for i, v, _ in members]
+            prof = self._profile(thread)
+            (text, text_cen), (ents, ents_cen) = prof.terms.dots(vec.terms), prof.ents.dots(vec.ents)
             # Time weighs each link: an article far in time from another needs more in common.
-            sims = sorted((self._similarity(vec, other) * self._pull(abs(day - other_day))
-                           for other, (_, _, other_day) in zip(vecs, members, strict=True)), reverse=True)
-            link = s.max_link * sims[0] + (1.0 - s.max_link) * sum(sims) / len(sims)
+            sims = ((1.0 - w) * text + w * ents) * self._pull(np.abs(day - prof.days))
+            link = s.max_link * float(sims.max()) + (1.0 - s.max_link) * float(sims.mean())
+            if s.centroid_link:
+                cen = ((1.0 - w) * text_cen + w * ents_cen) * self._pull(max(0.0, day - float(prof.days[0])))
+                link = (1.0 - s.centroid_link) * link + s.centroid_link * cen
             scores.append((thread, link))
         return scores
 
-    def _pull(self, gap_days: float) -> float:
+    def _doc_vectors(self, doc_id: int, raw: str) -> _Vectors:
+        vec = self._vectors.get(doc_id)
+        if vec is None:
+            vec = self._vectors[doc_id] = self._weigh(_Vectors(**json.loads(raw)))
+            if len(self._vectors) > 4 * _CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        return vec
+
+    def _profile(self, thread: str) -> _Profile:
+        prof = self._profiles.get(thread)
+        if prof is None:
+            rows = self._db.execute(
+                "SELECT id, vec, day FROM docs WHERE thread = ? ORDER BY day DESC, id DESC LIMIT ?",
+                (thread, self.settings.link_docs)).fetchall()
+            vecs = [self._doc_vectors(doc_id, raw) for doc_id, raw, _ in rows]
+            prof = _Profile(np.array([day for _, _, day in rows]), _Matrix([v.terms for v in vecs]),
+                            _Matrix([v.ents for v in vecs]))
+            self._profiles[thread] = prof
+            if len(self._profiles) > _CACHE_SIZE:
+                self._profiles.popitem(last=False)
+        else:
+            self._profiles.move_to_end(thread)
+        return prof
+
+    def _pull(self, gap_days: float | np.ndarray) -> float | np.ndarray:
         """How much of a link survives a gap in time: halves every decay_days, down to a floor."""
         s = self.settings
         return s.decay_floor + (1.0 - s.decay_floor) * 0.5 ** (gap_days / s.decay_days)
 
-    def _similarity(self, a: _Vectors, b: _Vectors) -> float:
-        w = self.settings.entity_weight
-        return (1.0 - w) * cosine(a.terms, b.terms) + w * cosine(a.ents, b.ents)
-
     def _candidates(self, vec: _Vectors) -> list[str]:
         """Threads sharing entities or rare words with the article, most shared first."""
         s = self.settings
-        votes: dict[str, float] = {}
+        votes: dict[str, float] = {}  # thread -> idf of the keys it shares with the article
         for key in self._query_keys(vec):
             weight = self._idf(key)
-            seen = set()
             for (thread,) in self._db.execute(
                     "SELECT thread FROM postings WHERE key = ? ORDER BY day DESC LIMIT ?",
                     (key, s.postings_limit)):
-                if thread not in seen:
-                    seen.add(thread)
-                    votes[thread] = votes.get(thread, 0.0) + weight
+                votes[thread] = votes.get(thread, 0.0) + weight
         return sorted(votes, key=lambda t: (-votes[t], t))[:s.candidates]
 
     def _query_keys(self, vec: _Vectors) -> list[str]:
@@ -219,45 +280,39 @@ class ThreadIndex:
     def _counts(self, doc: ThreadDoc) -> _Vectors:
         s = self.settings
         paras = [p for p in doc.text.split("\n") if p.strip()]
-        fields = [(doc.title, s.headline_weight), (doc.lede, s.lede_weight)]
+        fields = [(doc.title, s.headline_weight), (_lede(doc.lede, paras), s.lede_weight)]
         # The tail of a story is background; its words count less the further down they are.
         fields += [(p, max(s.tail_floor, 1.0 / (1.0 + i / s.tail_paragraphs))) for i, p in enumerate(paras)]
         terms = {"t:" + k: round(v, 3) for k, v in field_counts(fields).items()}
         ents: dict[str, float] = {}
+        kind_weight = {"person": 1.0, "organization": s.organization_weight, "place": s.place_weight}
         for kind in _ENTITY_KINDS:
             for rank, name in enumerate(doc.entities.get(kind, ())[:s.entities_per_kind]):
-                weight = 1.0 / (1.0 + rank * s.entity_rank_decay)
+                weight = kind_weight[kind] / (1.0 + rank * s.entity_rank_decay)
                 for key in _entity_keys(name, kind):
                     ents[key] = max(ents.get(key, 0.0), round(weight, 3))
         return _Vectors(terms, ents)
 
     def _weigh(self, counts: _Vectors) -> _Vectors:
-        return _Vectors(weigh(counts.terms, self._idf), weigh(counts.ents, self._idf))
+        return _Vectors(weigh(counts.terms, self._idf, self.settings.vector_terms), weigh(counts.ents, self._idf))
 
     def _idf(self, key: str) -> float:
-        return idf(self._df_epoch.get(key, 0), self._n_epoch) ** self.settings.idf_power
-
-    def _vectors(self, doc_id: int, raw: str) -> _Vectors:
-        vec = self._cache.get(doc_id)
-        if vec is None:
-            data = json.loads(raw)
-            vec = self._weigh(_Vectors(data["t"], data["e"]))
-            self._cache[doc_id] = vec
-            if len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return vec
+        weight = self._idf_table.get(key)
+        if weight is None:
+            weight = self._idf_table[key] = idf(self._df_epoch.get(key, 0), self._n_epoch) ** self.settings.idf_power
+        return weight
 
     def _record(self, doc: ThreadDoc, counts: _Vectors, thread: str) -> None:
         db, day = self._db, _day(doc.date)
         vec = self._weigh(counts)
         db.execute("INSERT INTO docs (slug, thread, day, vec) VALUES (?, ?, ?, ?)",
-                   (doc.slug, thread, day, json.dumps({"t": counts.terms, "e": counts.ents},
+                   (doc.slug, thread, day, json.dumps({"terms": counts.terms, "ents": counts.ents},
                                                       sort_keys=True, separators=(",", ":"))))
         db.execute("INSERT INTO threads VALUES (?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET "
                    "first_day = min(first_day, excluded.first_day), last_day = max(last_day, "
                    "excluded.last_day), size = size + 1", (thread, day, day))
-        db.executemany("INSERT INTO postings VALUES (?, ?, ?)",
-                       [(key, day, thread) for key in self._query_keys(vec)])
+        db.executemany("INSERT INTO postings VALUES (?, ?, ?) ON CONFLICT (key, thread) DO UPDATE SET "
+                       "day = max(day, excluded.day)", [(key, thread, day) for key in self._query_keys(vec)])
         keys = [*counts.terms, *counts.ents]
         for key in keys:
             self._df[key] = self._df.get(key, 0) + 1
@@ -268,13 +323,17 @@ class ThreadIndex:
             db.execute("UPDATE keys SET df_epoch = df")
             self._df_epoch = dict(self._df)
             self._n_epoch = self._n_docs
-            self._cache.clear()
+            self._profiles.clear()
+            self._vectors.clear()
+            self._idf_table.clear()
         db.execute("INSERT OR REPLACE INTO meta VALUES ('n_docs', ?), ('n_epoch', ?)",
                    (str(self._n_docs), str(self._n_epoch)))
-        db.commit()
-
-    def _taken_ids(self) -> set[str]:
-        return {row[0] for row in self._db.execute("SELECT id FROM threads")}
+        self._taken.add(thread)
+        self._profiles.pop(thread, None)
+        self._unsaved += 1
+        if self._unsaved >= _COMMIT_EVERY:  # a lost tail is harmless: the index is derived state
+            db.commit()
+            self._unsaved = 0
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -300,6 +359,14 @@ def _day(when: datetime) -> float:
 
 def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _lede(lede: str, paras: Sequence[str]) -> str:
+    """The first paragraph with words in it: a timestamp or a kicker line is not the lede."""
+    for text in (lede, *paras):
+        if len(tokenize(text)) >= _LEDE_MIN_WORDS:
+            return text
+    return lede
 
 
 def _entity_keys(name: str, kind: str) -> list[str]:
