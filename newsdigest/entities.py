@@ -129,7 +129,11 @@ class _Group:
 
 def extract_entities(stories: Sequence[WireStory], nlp: spacy.Language, *, batch_size: int = 32,
                      processes: int = 1) -> list[dict[str, list[str]]]:
-    """Per story, {type: canonical names, most salient first} found by NER and the news rules."""
+    """Per story, {type: canonical names, most salient first} found by NER and the news rules.
+
+    `processes` > 1 (0: one per core) runs spaCy in that many worker processes, but only for a
+    batch of at least two `batch_size` stories: starting the workers costs a second or two.
+    """
     prepared = [_prepare(story) for story in stories]
     texts = [p.text for p in prepared]
     if processes == 0:
