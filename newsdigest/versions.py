@@ -371,7 +371,10 @@ class VersionIndex:
         rel = rel if rel.endswith(".md") else rel.rstrip("/") + ".md"
         row = self.db.execute("SELECT article FROM member WHERE article = ? OR article LIKE ? "
                               "ORDER BY time DESC LIMIT 1", (rel, "%/" + rel.rsplit("/", 1)[-1])).fetchone()
-        return row[0] if row else None
+        if row:
+            return row[0]
+        path = self._articles_dir / rel  # an article written by hand, not from the wire
+        return rel if ".." not in Path(rel).parts and path.is_file() else None
 
     def _hydrate(self, lo: float, hi: float) -> None:
         """Sign the rebuilt articles of this time window from their text (a rebuild only reads front matter)."""

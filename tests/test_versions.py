@@ -257,6 +257,17 @@ def test_replaces_header_links_a_rewritten_story(versioned):
     assert not report.written and len(report.versions) == 1
 
 
+def test_replaces_a_hand_written_article_waits_beside_it(site):
+    path = site / "content" / "articles" / "2024" / "01" / "16" / "mine.md"
+    path.parent.mkdir(parents=True)
+    path.write_text("---\ntitle: Mine\ndate: 2024-01-16T10:00:00+00:00\n---\n\nWritten by hand.\n", encoding="utf-8")
+    put(site, "lauds.txt", first_take().replace("---\n\n", "replaces: 2024/01/16/mine\n---\n\n", 1))
+    report = ingest(site, load_config(site))
+    assert not report.written and report.kept_edits
+    assert path.read_text(encoding="utf-8").endswith("Written by hand.\n")
+    assert "Telegram" in path.with_name("mine.v2.md.new").read_text(encoding="utf-8")
+
+
 def test_hand_edited_article_gets_the_version_beside_it(site, caplog):
     put(site, "lauds.txt", first_take())
     ingest(site, load_config(site))
