@@ -135,7 +135,8 @@ def extract_entities(stories: Sequence[WireStory], nlp: spacy.Language, *, batch
     batch of at least two `batch_size` stories: starting the workers costs a second or two.
     """
     prepared = [_prepare(story) for story in stories]
-    texts = [p.text for p in prepared]
+    # spaCy refuses texts over max_length (1 MB); the rest of a giant file is not read for names.
+    texts = [p.text[:nlp.max_length - 1] for p in prepared]
     if processes == 0:
         processes = os.cpu_count() or 1
     # Worker processes cost a second or two to start; only worth it for a real batch.
