@@ -171,6 +171,9 @@ def _read_yaml(path: Path) -> dict:
                           mark.line + 1 if mark else None) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", str(path)) from exc
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # PyYAML's dates: 2024-02-30
+        raise ConfigError(f"a value cannot be read: {exc}", str(path),
+                          hint="look for a date that does not exist, such as 2024-02-30") from exc
     if not isinstance(raw, dict):
         raise ConfigError("expected a mapping of settings", str(path))
     return raw
