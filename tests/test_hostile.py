@@ -441,6 +441,10 @@ def test_config_with_wrong_types_names_the_key(site, cli, good):
     assert "'feed.items': must be at least 1" in cli("build").err
     write(site / "config.yaml", "base_url: https://user.github.io/repo/\nfuture_articles: sometimes\n")
     assert "'future_articles': must be one of publish, skip" in cli("build").err
+    write(site / "config.yaml", "base_url: https://user.github.io/repo/\nper_page: 2024-02-30\n")
+    assert "config.yaml: a value cannot be read: day is out of range for month" in cli("build").err
+    write(site / "config.yaml", "base_url: [https://user.github.io/repo/\n")
+    assert re.search(r"config\.yaml:\d+: not valid YAML", cli("build").err)
 
 
 def test_config_unknown_keys_are_warned_with_a_suggestion_and_fail_only_with_strict(site, cli, good):
