@@ -92,15 +92,6 @@ class VersionSettings:
 
 
 @dataclass(frozen=True)
-class VersionSettings:
-    threshold: float = _setting(0.6, "body similarity (MinHash Jaccard estimate) that makes a wire file "
-                                "a new version of an article", min=0.05, max=1.0)
-    window_days: float = _setting(3.0, "days around an article's versions in which a near-duplicate counts",
-                                  min=0.0)
-    num_perm: int = _setting(128, "MinHash permutations: more are more precise and slower", min=16, max=1024)
-
-
-@dataclass(frozen=True)
 class DeploySettings:
     branch: str = _setting("gh-pages", "branch that `deploy` publishes output/ to")
     remote: str = _setting("origin", "git remote that `deploy` pushes to")
@@ -132,7 +123,6 @@ class Config:
     digest: DigestSettings = _setting(DigestSettings(), "daily digests and the front page")
     entities: EntitySettings = _setting(EntitySettings(), "named entities")
     threads: ThreadSettings = _setting(ThreadSettings(), "story threads")
-    versions: VersionSettings = _setting(VersionSettings(), "updates, corrections and duplicates of a story")
     versions: VersionSettings = _setting(VersionSettings(), "updates, corrections and duplicates of a story")
     deploy: DeploySettings = _setting(DeploySettings(), "publishing to GitHub Pages")
 
