@@ -17,7 +17,7 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import urls
 from .config import VersionSettings
@@ -264,6 +264,7 @@ class VersionDoc:
     text: str
     replaces: str = ""
     is_version: bool = False
+    slug: str = ""  # the slug the wire header names, if any: the document's own identity
 
 
 class VersionIndex:
@@ -305,7 +306,9 @@ class VersionIndex:
         """The index's view of a parsed wire story."""
         return VersionDoc(wire_file=wire_file, when=when, headline=urls.slugify(story.headline, max_length=200),
                           kind="-".join(marker.kinds), text=body_text(story), replaces=marker.replaces,
-                          is_version=marker.is_version)
+                          is_version=marker.is_version,
+                          slug=urls.slugify(str(story.header["slug"]), max_length=120, fallback="")
+                          if story.header.get("slug") is not None else "")
 
     def find(self, doc: VersionDoc) -> Match | None:
         """The article `doc` is a version of, or None when it is a new article."""
@@ -351,6 +354,8 @@ class VersionIndex:
             for wire_file, article, when, sig in rows:
                 if wire_file in seen or sig is None or wire_file == doc.wire_file:
                     continue
+                if doc.slug and PurePosixPath(article).stem != doc.slug:
+                    continue  # the header names another document: only `replaces:` makes it a version
                 seen.add(wire_file)
                 score = float(minhash.jaccard(self._restore(sig)))
                 if score >= self.settings.threshold and (best is None or (score, when) > best[:2]):

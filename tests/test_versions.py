@@ -250,6 +250,16 @@ def test_resend_outside_the_window_is_a_new_article(versioned):
     assert len(report.written) == 1 and not report.versions
 
 
+def test_a_header_naming_another_slug_is_another_document(versioned):
+    # Wire systems that name each document (a `slug:` header) say when two are different
+    # documents, however alike their text (two results tables, a duplicate in an archive).
+    text = resend("2024-01-16T12:00:00+00:00").replace("RPT-", "").replace("---\n\n", "slug: another-doc\n---\n\n", 1)
+    put(versioned, "another.txt", text)
+    report = ingest(versioned, load_config(versioned))
+    assert len(report.written) == 1 and not report.versions
+    assert report.written[0].endswith("/another-doc.md")
+
+
 def test_replaces_header_links_a_rewritten_story(versioned):
     text = follow_up().replace("---\n\n", "replaces: lauds.txt\n---\n\n", 1)
     put(versioned, "rewrite.txt", text)
