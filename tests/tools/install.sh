@@ -35,6 +35,10 @@ if [ -f "$stamp" ] && cmp -s "$here/package-lock.json" "$stamp" \
         && [ -f "$here/node_modules/axe-core/axe.min.js" ]; then
     echo "install.sh: vnu-jar and axe-core already installed"
 else
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "install.sh: npm (Node 20) is needed for vnu-jar and axe-core; install nodejs and npm" >&2
+        exit 1
+    fi
     echo "install.sh: installing vnu-jar and axe-core (tests/tools/package-lock.json) with npm ci"
     npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
     cp "$here/package-lock.json" "$stamp"
