@@ -147,9 +147,33 @@ def load_config(site_dir: Path) -> Config:
     raw = _read_yaml(path) if path.exists() else {}
     if os.environ.get(BASE_URL_ENV):
         raw["base_url"] = os.environ[BASE_URL_ENV]
-    config = _build(Config, raw, "", str(path))
+    try:
+        config = _build(Config, raw, "", str(path))
+    except ConfigError as exc:  # name the line too: "config.yaml:7: 'feed.items': ..."
+        if exc.line is None and path.exists() and exc.message.startswith("'"):
+            exc.line = _key_line(path.read_text(encoding="utf-8"), exc.message.split("'")[1])
+        raise
     _check_values(config, f"{path} (or ${BASE_URL_ENV})" if os.environ.get(BASE_URL_ENV) else str(path))
     return config
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The 1-based line of a dotted setting ('feed.items') in config.yaml text, if it is there."""
+    lines, found, start, parent = text.splitlines(), None, 0, -1
+    for part in key.split("."):
+        for n in range(start, len(lines)):
+            stripped = lines[n].lstrip()
+            indent = len(lines[n]) - len(stripped)
+            if not stripped or stripped.startswith("#"):
+                continue
+            if n > start and indent <= parent:
+                return found  # left the parent's block: an inline mapping such as 'feed: {items: 0}'
+            if stripped.startswith((f"{part}:", f"{part} :")) and indent > parent:
+                found, start, parent = n + 1, n + 1, indent
+                break
+        else:
+            return found
+    return found
 
 
 def _read_yaml(path: Path) -> dict:
