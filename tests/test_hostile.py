@@ -436,9 +436,9 @@ def test_config_with_wrong_types_names_the_key(site, cli, good):
     run = cli("build")
     assert run.status == 1
     [line] = run.problems("config.yaml")
-    assert "'per_page': expected a whole number, got 'ten'" in line
-    write(site / "config.yaml", "base_url: https://user.github.io/repo/\nfeed: {items: 0}\n")
-    assert "'feed.items': must be at least 1" in cli("build").err
+    assert "config.yaml:2: 'per_page': expected a whole number, got 'ten'" in line
+    write(site / "config.yaml", "base_url: https://user.github.io/repo/\nfeed:\n  items: 0\n")
+    assert "config.yaml:3: 'feed.items': must be at least 1" in cli("build").err
     write(site / "config.yaml", "base_url: https://user.github.io/repo/\nfuture_articles: sometimes\n")
     assert "'future_articles': must be one of publish, skip" in cli("build").err
     write(site / "config.yaml", "base_url: https://user.github.io/repo/\nper_page: 2024-02-30\n")
