@@ -139,11 +139,15 @@ def _read_new_wire(site_dir, config, paths, date, state, report, progress) -> li
             text = decode_wire(data, label)
             story, marker = read_story(text, label)
             _check_header(story.header, text, label)
+            try:
+                when, slug = _story_date(story, config, date, label), _story_slug(story, label)
+            except WireError as exc:  # point at the header line of the key ('date', 'slug')
+                if exc.message.startswith("'"):
+                    exc.line = key_line(text, exc.message.split("'")[1]) or exc.line
+                raise
             if not story.blocks:
                 log.warning("%s: a headline and no body text; published as it is (add the story's text "
                             "to the wire file, or edit the article)", label)
-            when = _story_date(story, config, date, label)
-            slug = _story_slug(story, label)
             pending.append(_Pending(label, sha, story, when, slug, marker))
         except NewsdigestError as exc:
             report.errors.append(exc)
