@@ -235,7 +235,7 @@ def test_malformed_wire_headers_name_the_file_and_line(site, cli, good, case):
     assert ingest.status == 1 and build.status == 0
     [line] = ingest.problems(f"content/wire/{case}.txt")
     expected = {"unterminated": r"\.txt:1: .*never closed", "tabs": r"\.txt:3: bad YAML",
-                "date-tomorrow": r"\.txt:2: 'date': .*'tomorrow'", "entities-string": r"\.txt:3: 'entities': ",
+                "date-tomorrow": r"\.txt:3: 'date': .*'tomorrow'", "entities-string": r"\.txt:3: 'entities': ",
                 "date-feb-30": r"\.txt:1: .*cannot be read: day is out of range"}
     assert re.search(expected[case], line), line
     assert (site / GOOD_PAGE).exists()

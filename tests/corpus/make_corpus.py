@@ -87,7 +87,7 @@ HOSTILE_ARTICLE = article(
 BAD_HEADERS = {
     "unterminated": "---\ndate: 2024-03-01\n\nHeadline of an unterminated header\n\nBody.\n",
     "tabs": "---\ndate: 2024-03-01\n\tsource: Reuters\n---\n\nHeadline with tabs\n\nBody.\n",
-    "date-tomorrow": f"---\ndate: tomorrow\n{NO_NER}\n---\n\nHeadline dated tomorrow\n\nBody.\n",
+    "date-tomorrow": f"---\nsource: Reuters\ndate: tomorrow\n{NO_NER}\n---\n\nHeadline dated tomorrow\n\nBody.\n",
     "entities-string": "---\ndate: 2024-03-01\nentities: Putin\n---\n\nHeadline with bad entities\n\nBody.\n",
     "date-feb-30": f"---\ndate: 2024-02-30\n{NO_NER}\n---\n\nHeadline dated 30 February\n\nBody.\n",
 }
