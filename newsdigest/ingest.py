@@ -9,6 +9,7 @@ an editor changed since ingest wrote it is never overwritten without `force`.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import logging
 import os
@@ -87,6 +88,7 @@ def ingest(site_dir: Path, config: Config, paths: Sequence[Path] = (), *,
     report = IngestReport()
     articles_dir = site_dir / "content" / "articles"
     cache_dir = site_dir / ".cache"
+    lock = _lock_ingest(cache_dir)  # released when closed, in the finally below (or if this process dies)
     state = _IngestState(cache_dir / "ingest.sqlite", articles_dir)
     try:
         pending = _read_new_wire(site_dir, config, paths, date, state, report, progress)
@@ -113,7 +115,21 @@ def ingest(site_dir: Path, config: Config, paths: Sequence[Path] = (), *,
                     progress("threads", n, len(pending))
     finally:
         state.close()
+        lock.close()
     return report
+
+
+def _lock_ingest(cache_dir: Path):
+    """Hold .cache/ingest.lock: a second ingest of the same site refuses instead of racing on the indexes."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(cache_dir / "ingest.lock", "w")  # noqa: SIM115 - held for the whole ingest
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        lock.close()
+        raise WireError("another ingest is running on this site right now", str(cache_dir.parent),
+                        hint="wait for it to finish, then ingest again") from exc
+    return lock
 
 
 def _read_new_wire(site_dir, config, paths, date, state, report, progress) -> list[_Pending]:
