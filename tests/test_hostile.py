@@ -673,3 +673,13 @@ def test_a_build_killed_between_the_two_renames_gets_the_previous_site_back(site
     assert run.status == 1 and any("previous site is back" in line for line in run.lines), run.err
     assert _hashes(site / "output") == before
     assert not list(site.glob(".output.*-99999"))
+
+
+def test_a_second_ingest_at_the_same_time_refuses_with_a_clear_message(site, cli, good):
+    (site / ".cache").mkdir()
+    with open(site / ".cache/ingest.lock", "w") as lock:  # another ingest holds the lock
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run = cli("ingest")
+    assert run.status == 1 and "another ingest is running on this site right now" in run.err
+    assert not (site / "content/articles").exists()
+    assert cli("ingest").status == 0 and (site / "content/articles").exists()
