@@ -1,13 +1,14 @@
 """Story threads: each article joins the best matching earlier thread or starts one.
 
 Assignment is online, in date order, the way a wire editor works. An article is
-compared with the recent articles of a few candidate threads (average link over
-tf-idf of words, headline and lede counted more, plus overlap of the people,
-organisations and places it names); a thread gone quiet pulls less, down to a
-floor. Candidates come from an inverted index in SQLite (entities and rare
-terms, newest postings first), so the cost per article does not grow with the
-archive. The index is derived state: delete it and `rebuild` it from the
-`thread:` ids in the front matter.
+compared with the latest articles of a few candidate threads: tf-idf of words
+(headline and lede counted more than the tail) and of the people, organisations
+and places it names; each link is weighted by time (halving every `decay_days`,
+down to a floor, since undated and same-dated copy is common), then averaged,
+with some weight on the best link and on the thread's centroid. Candidates come
+from an inverted index in SQLite (entities and rare words, latest threads first),
+so the cost per article does not grow with the archive. The index is derived
+state: delete it and `rebuild` it from the `thread:` ids in the front matter.
 
 Document frequencies are counted per article as it is recorded; weights use a
 snapshot of them taken whenever the archive has grown by a tenth, so the vectors
@@ -141,11 +142,14 @@ class ThreadIndex:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         version = self._meta("schema")
-        if version is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
-        elif version != _SCHEMA_VERSION:
-            raise ValueError(f"{db_path}: thread index schema {version}, expected {_SCHEMA_VERSION}; "
-                             "delete it to rebuild")
+        if version not in (None, _SCHEMA_VERSION):  # derived state: start afresh, ingest rebuilds it
+            log.info("%s: thread index of schema %s is rebuilt as schema %s",
+                     db_path, version, _SCHEMA_VERSION)
+            tables = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            for (table,) in tables:
+                self._db.execute(f'DROP TABLE "{table}"')
+            self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
         self._db.commit()
         self._df = dict(self._db.execute("SELECT key, df FROM keys"))
         self._df_epoch = dict(self._db.execute("SELECT key, df_epoch FROM keys WHERE df_epoch > 0"))
@@ -180,6 +184,14 @@ class ThreadIndex:
     def assign(self, doc: ThreadDoc) -> str:
         """Record `doc` in its best matching thread, or a new one; return the thread id."""
         known = self.thread_of(doc.slug)
+        if known is not None and doc.thread and doc.thread != known:  # pinned by hand since
+            self._db.execute("UPDATE docs SET thread = ? WHERE slug = ?", (doc.thread, doc.slug))
+            self._db.execute("INSERT OR IGNORE INTO threads VALUES (?, ?, ?, 1)",
+                             (doc.thread, _day(doc.date), _day(doc.date)))
+            self._taken.add(doc.thread)
+            self._profiles.pop(known, None)
+            self._profiles.pop(doc.thread, None)
+            return doc.thread
         if known is not None:
             return known
         counts = self._counts(doc)
@@ -220,6 +232,8 @@ class ThreadIndex:
         scores = []
         for thread in self._candidates(vec):
             prof = self._profile(thread)
+            if not len(prof.days):  # every article of it was pinned elsewhere since
+                continue
             (text, text_cen), (ents, ents_cen) = prof.terms.dots(vec.terms), prof.ents.dots(vec.ents)
             # Time weighs each link: an article far in time from another needs more in common.
             sims = ((1.0 - w) * text + w * ents) * self._pull(np.abs(day - prof.days))
@@ -294,12 +308,14 @@ class ThreadIndex:
         return _Vectors(terms, ents)
 
     def _weigh(self, counts: _Vectors) -> _Vectors:
-        return _Vectors(weigh(counts.terms, self._idf, self.settings.vector_terms), weigh(counts.ents, self._idf))
+        return _Vectors(weigh(counts.terms, self._idf, self.settings.vector_terms),
+                        weigh(counts.ents, self._idf))
 
     def _idf(self, key: str) -> float:
         weight = self._idf_table.get(key)
         if weight is None:
-            weight = self._idf_table[key] = idf(self._df_epoch.get(key, 0), self._n_epoch) ** self.settings.idf_power
+            weight = idf(self._df_epoch.get(key, 0), self._n_epoch) ** self.settings.idf_power
+            self._idf_table[key] = weight
         return weight
 
     def _record(self, doc: ThreadDoc, counts: _Vectors, thread: str) -> None:

@@ -27,7 +27,8 @@ SEED_ENTITIES = {
 }
 
 
-def make_doc(slug: str, day: str, title: str, body: str, entities: dict, thread: str | None = None) -> ThreadDoc:
+def make_doc(slug: str, day: str, title: str, body: str, entities: dict,
+             thread: str | None = None) -> ThreadDoc:
     """A ThreadDoc from a headline and body paragraphs separated by blank lines."""
     paras = [p.strip() for p in body.strip().split("\n\n")]
     return ThreadDoc(slug=slug, date=datetime.fromisoformat(day).replace(tzinfo=UTC), title=title,
@@ -76,9 +77,9 @@ houses in Wajima and killing at least 12 people, the Japan Meteorological Agency
 
 Prime Minister Fumio Kishida told reporters in Tokyo that troops were being sent to Ishikawa and public
 broadcaster NHK urged residents to flee the coast.""", QUAKE_JAPAN),
-        make_doc("japan-quake-2", "2024-03-21", "Death toll rises in Japan quake as rescuers search Wajima", """
-Rescuers in Wajima dug through collapsed houses on Thursday as the death toll from the Noto peninsula earthquake
-in Ishikawa rose to 30, the Japan Meteorological Agency and local officials said.
+        make_doc("japan-quake-2", "2024-03-21", "Death toll rises in Japan quake as rescuers dig", """
+Rescuers in Wajima dug through collapsed houses on Thursday as the death toll from the Noto peninsula
+earthquake in Ishikawa rose to 30, the Japan Meteorological Agency and local officials said.
 
 Fumio Kishida said Japan would spend reserve funds on shelters; NHK showed fires still burning in Wajima.""",
                  QUAKE_JAPAN),
@@ -92,14 +93,14 @@ Lindsay Lohan was released on bail on Friday, a day after her arrest in Los Ange
 which her car hit a truck, the Los Angeles Police Department said.
 
 Shawn Holley, her lawyer, said the actress would fight the reckless driving charge.""", ARREST_1),
-        make_doc("lohan-nyc-1", "2024-08-12", "Lindsay Lohan arrested in New York after nightclub scuffle", """
+        make_doc("lohan-nyc-1", "2024-08-12", "Lindsay Lohan arrested in New York after club scuffle", """
 Lindsay Lohan was arrested in Manhattan early on Monday after a scuffle with a woman at the Dream Hotel
 nightclub, the New York Police Department said, and charged with misdemeanor assault.
 
 Her lawyer Mark Heller said the actress was the victim and would be cleared in New York.""", ARREST_2),
         make_doc("lohan-nyc-2", "2024-08-13", "Lohan pleads not guilty to Dream Hotel assault charge", """
-Lindsay Lohan pleaded not guilty in a Manhattan court on Tuesday to assault over the scuffle at the Dream Hotel
-nightclub in New York, and Mark Heller, her lawyer, asked for the charge to be dropped.
+Lindsay Lohan pleaded not guilty in a Manhattan court on Tuesday to assault over the scuffle at the
+Dream Hotel nightclub in New York, and Mark Heller, her lawyer, asked for the charge to be dropped.
 
 The New York Police Department said a woman at the nightclub had accused the actress of hitting her.""",
                  ARREST_2),
@@ -184,3 +185,22 @@ def test_recompute_keeps_pinned(tmp_path: Path, settings: ThreadSettings) -> Non
     assert result["japan-quake-2"] == "noto-quake"
     assert result["chile-quake-1"] == result["chile-quake-2"]
     assert set(result) == {d.slug for d in docs}
+
+
+def test_editor_pin_after_ingest_wins(tmp_path: Path, settings: ThreadSettings) -> None:
+    docs = sibling_docs()
+    with ThreadIndex(tmp_path / "threads.sqlite", settings) as index:
+        assign_all(index, docs[:2])
+        repinned = ThreadDoc(**{**docs[1].__dict__, "thread": "coquimbo-aftermath"})
+        assert index.assign(repinned) == "coquimbo-aftermath"
+        assert index.thread_of(docs[1].slug) == "coquimbo-aftermath"
+        assert index.assign(docs[2]) not in ("", None)
+
+
+def test_old_schema_is_rebuilt_not_fatal(tmp_path: Path, settings: ThreadSettings) -> None:
+    path = tmp_path / "threads.sqlite"
+    with ThreadIndex(path, settings) as index:
+        assign_all(index, sibling_docs()[:2])
+        index._db.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")
+    with ThreadIndex(path, settings) as index:
+        assert index.is_empty()
