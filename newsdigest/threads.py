@@ -119,11 +119,20 @@ def make_thread_id(doc: ThreadDoc, taken: set[str]) -> str:
     names = [n for kind in ("place", "person", "organization") for n in doc.entities.get(kind, ())[:3]]
     in_headline = [n for n in names if _ascii(n).lower() in _ascii(headline)]
     picked = sorted(dict.fromkeys(in_headline or names[:1]), key=lambda n: headline.find(n.lower()))[:2]
+    picked = [n[4:] if n.lower().startswith("the ") else n for n in picked]
     used = set(slug_words(picked).split("-"))
-    raw = (w.strip(".,;:!?'\"()[]") for w in _ascii(doc.title).lower().replace("'s", "").split())
-    words = [w for w in raw if w.isalpha() and len(w) > 2
-             and w not in STOPWORDS and w not in _NAME_SKIP and w not in used]
-    base = slug_words([*picked, *words[:max(1, 3 - len(picked))]], limit=40) or "story"
+    words: list[str] = []
+    # A headline that is only a dateline or a timestamp names nothing: the lede then does.
+    for text in (doc.title, _lede(doc.lede, doc.text.split("\n"))):
+        raw = (w.strip(".,;:!?'\"()[]") for w in _ascii(text).lower().replace("'s", "").split())
+        words = [w for w in dict.fromkeys(raw) if w.isalpha() and len(w) > 2
+                 and w not in STOPWORDS and w not in _NAME_SKIP and w not in used]
+        if words:
+            break
+    # The headline words the story keeps repeating name it best ("ties", not "build").
+    body = _ascii(doc.text).lower()
+    words = sorted(words, key=lambda w: -body.count(w))[:max(1, 3 - len(picked))]
+    base = slug_words([*picked, *words], limit=40) or "story"
     candidate, n = base, 2
     while candidate in taken:
         candidate, n = f"{base}-{n}", n + 1
