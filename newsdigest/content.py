@@ -66,6 +66,11 @@ class Article:
         return self.source[:-3]
 
     @property
+    def thread_id(self) -> str:
+        """Its thread, or a story of its own for an article that names none."""
+        return self.thread or "article-" + urls.slugify(self.key, max_length=200)
+
+    @property
     def last_active(self) -> dt.datetime:
         """When the article last had news: its date, or its latest version's time."""
         return max(self.date, self.updated) if self.updated else self.date
@@ -354,7 +359,7 @@ def gather_site(articles: Sequence[Article], config: Config, *,
     entities = _gather_entities(articles, threads, registry, config)
     redirects = [Redirect(urls.thread_route(n.id), urls.thread_route(_final(n.id, thread_notes)))
                  for n in thread_notes.values() if n.merge_into]
-    redirects += _entity_redirects(registry, entities)
+    redirects += _entity_redirects(registry, mapping, entities, {t.route for t in threads.values()})
     return Site(articles=tuple(articles), threads=threads, entities=entities,
                 redirects=tuple(sorted(redirects, key=lambda r: r.route)))
 
@@ -384,7 +389,7 @@ def _canonical(article: Article, mapping, hidden, notes) -> Article:
 def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -> dict[str, Thread]:
     members: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
-        members[article.thread or f"article-{article.slug}"].append(article)
+        members[article.thread_id].append(article)
     threads = {}
     for tid in sorted(members):
         note = notes.get(tid, ThreadNote(tid))
@@ -409,7 +414,7 @@ def _gather_entities(articles: Sequence[Article], threads: dict[str, Thread],
         for kind in TYPES:
             for name in article.entities.get(kind, ()):
                 by_key[(kind, name)].append(article)
-    thread_of = {a.key: (a.thread or f"article-{a.slug}") for a in articles}
+    thread_of = {a.key: a.thread_id for a in articles}
     related = _related_entities(articles, by_key, config.entities.related)
     notes = {(e.type, e.name): e for e in registry}
     md = make_markdown()
@@ -441,15 +446,25 @@ def _entity_slugs(keys: Iterable[tuple[str, str]], notes) -> dict[tuple[str, str
     return slugs
 
 
-def _entity_redirects(registry: Sequence[RegistryEntry], entities) -> list[Redirect]:
-    out = []
-    for entry in registry:
-        entity = entities.get((entry.type, entry.name))
-        for old in getattr(entry, "old_names", ()) or ():
-            old_slug = urls.slugify(old, fallback="entity")
-            if entity and old_slug != entity.slug:
-                out.append(Redirect(urls.entity_route(entry.type, old_slug), entity.route))
-    return out
+def _entity_redirects(registry: Sequence[RegistryEntry], mapping, entities, taken: set[str]) -> list[Redirect]:
+    """Old entity URLs that now point to the canonical page.
+
+    A renamed registry entry keeps its old names' URLs; a short form that had a page of
+    its own before the full name arrived ('Putin', later 'Vladimir Putin') keeps its URL too.
+    A route that a real page owns is never shadowed.
+    """
+    taken = taken | {e.route for e in entities.values()}
+    olds = [((e.type, old), (e.type, e.name)) for e in registry for old in (getattr(e, "old_names", ()) or ())]
+    olds += [(source, target) for source, target in mapping.items() if source != target]
+    out: dict[str, str] = {}
+    for (kind, old), target in sorted(olds):
+        entity = entities.get(target)
+        if entity is None:
+            continue
+        route = urls.entity_route(kind, urls.slugify(old, fallback="entity"))
+        if route not in taken and route not in out:
+            out[route] = entity.route
+    return [Redirect(route, target) for route, target in out.items()]
 
 
 def _related_entities(articles: Sequence[Article], by_key, limit: int):

@@ -18,7 +18,7 @@ THREADS_PER_ENTITY = 40
 
 def related_threads(site: Site, article: Article, limit: int = 4) -> list[Thread]:
     """Up to `limit` other threads sharing the article's main entities, strongest first."""
-    own = article.thread or f"article-{article.slug}"
+    own = article.thread_id
     total = len(site.articles) or 1
     scores: dict[str, float] = {}
     for kind, names in article.entities.items():

@@ -123,7 +123,7 @@ class _Context:
         return [self.entity[k] for k in thread.entities[:limit] if k in self.entity]
 
     def thread_of(self, article: Article) -> Thread | None:
-        return self.site.threads.get(article.thread or f"article-{article.slug}")
+        return self.site.threads.get(article.thread_id)
 
 
 def render_article(article: Article, env, ctx: _Context) -> str:

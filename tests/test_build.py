@@ -181,3 +181,36 @@ def test_sample_site_end_to_end(sample_site):
     art = page(sample_site, "2024/01/16/north-korean-minister-lauds-comradely-ties-with-russia/")
     body = art.css_first(".body").text()
     assert "VIEWIMAGE" not in body and "PUTIN VISIT?" in text_of(art, ".body h2")
+
+
+def test_short_form_page_redirects_once_the_full_name_arrives(site):
+    article(site, "2024/02/01/a.md", "Putin speaks", "2024-02-01T09:00:00+00:00", thread="a",
+            entities={"person": ["Putin"]})
+    build(site)
+    assert page(site, "entities/person/putin/").css_first("h1").text() == "Putin"
+    article(site, "2024/02/02/b.md", "Vladimir Putin travels", "2024-02-02T09:00:00+00:00", thread="b",
+            entities={"person": ["Vladimir Putin"]})
+    build(site)
+    moved = page(site, "entities/person/putin/")
+    assert moved.css_first('meta[http-equiv="refresh"]').attributes["content"].endswith(
+        "/repo/entities/person/vladimir-putin/")
+    assert len(page(site, "entities/person/vladimir-putin/").css(".articles > li")) == 2
+
+
+def test_renamed_entity_keeps_its_old_url(site):
+    article(site, "2024/02/01/a.md", "A", "2024-02-01T09:00:00+00:00", thread="a",
+            entities={"organization": ["Acme Holdings"], "place": ["Acme Corp"]})
+    write(site / "content/entities/acme.md",
+          "---\nname: Acme Corp\ntype: organization\nold_names: [Acme Holdings]\n---\nA maker of anvils.\n")
+    build(site)
+    moved = page(site, "entities/organization/acme-holdings/")
+    assert moved.css_first('meta[http-equiv="refresh"]').attributes["content"].endswith(
+        "/repo/entities/organization/acme-corp/")
+    assert "A maker of anvils." in page(site, "entities/organization/acme-corp/").text()
+
+
+def test_articles_without_a_thread_are_stories_of_their_own(site):
+    article(site, "2024/02/01/same.md", "First", "2024-02-01T09:00:00+00:00")
+    article(site, "2024/02/02/same.md", "Second", "2024-02-02T09:00:00+00:00")
+    build(site)
+    assert len(page(site, "threads/").css(".articles > li")) == 2
