@@ -81,19 +81,17 @@ class TreeMemory:
 
 
 def _status_kb(pid: int, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_kb(f"/proc/{pid}/status", field)
 
 
 def _rollup_kb(pid: int, field: str) -> int:
+    return _proc_kb(f"/proc/{pid}/smaps_rollup", field)
+
+
+def _proc_kb(path: str, field: str) -> int:
+    """A 'Field:   123 kB' line of a /proc file, in kB (0 if the process is gone)."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
+        with open(path) as f:
             for line in f:
                 if line.startswith(field):
                     return int(line.split()[1])
@@ -204,7 +202,7 @@ def bench_hugo(n: int, runs: int) -> dict | None:
             "peak_rss": max(r["peak_rss"] for r in results), **tree_size(site / "public")}
 
 
-def bench_size(n: int, runs: int, with_hugo: bool) -> dict:
+def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True) -> dict:
     print(f"== {n} articles", flush=True)
     site = fresh_site(n)
     result: dict = {"articles": n}
@@ -223,14 +221,15 @@ def bench_size(n: int, runs: int, with_hugo: bool) -> dict:
         edits.append(build(site))
     result["edit_one"] = _summary(edits)
     adds = []
-    for i in range(runs):
+    for i in range(runs if with_add else 0):
         added = add_one(site, i)
         adds.append(build(site))
         added.unlink()
         build(site)  # back to the corpus, not timed
-    result["add_one"] = _summary(adds)
+    result["add_one"] = _summary(adds) if adds else None
     print(f"  rebuilds: nothing changed {result['nochange']['median_wall']:.2f} s, one edit "
-          f"{result['edit_one']['median_wall']:.2f} s, one added {result['add_one']['median_wall']:.2f} s", flush=True)
+          f"{result['edit_one']['median_wall']:.2f} s"
+          + (f", one added {result['add_one']['median_wall']:.2f} s" if adds else ""), flush=True)
     if with_hugo:
         result["hugo"] = bench_hugo(n, runs)
         if result["hugo"]:
@@ -293,7 +292,7 @@ def print_table(results: list[dict]) -> None:
               f"{r['cold']['peak_rss'] / mb:.0f} MB | " + (f"{hugo['peak_rss'] / mb:.0f} MB" if hugo else "–")
               + f" | {r['output']['files']:,} | {r['output']['bytes'] / mb:.0f} | "
               f"{r['nochange']['median_wall']:.2f} s | {r['edit_one']['median_wall']:.2f} s | "
-              f"{r['add_one']['median_wall']:.2f} s |")
+              + (f"{r['add_one']['median_wall']:.2f} s |" if r.get("add_one") else "– |"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,13 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--ingest-sizes", nargs="*", type=int, default=[1000, 10000])
     parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--no-add", action="store_true", help="skip the rebuild after adding an article")
     parser.add_argument("--no-save", action="store_true", help="don't write bench/results/")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     info = machine()
     results = []
     for n in args.sizes:
-        results.append(bench_size(n, args.runs if n < 50_000 else 1, not args.no_hugo))
+        results.append(bench_size(n, args.runs if n < 50_000 else 1, not args.no_hugo, not args.no_add))
         _save(args, {"machine": info, **results[-1]}, f"{n}")
     ingests = [bench_ingest(n) for n in args.ingest_sizes]
     for item in ingests:

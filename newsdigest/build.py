@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import BuildCache, fingerprint, tree_stamps
+from .cache import BuildCache
 from .config import Config
 from .content import Site, gather_site, load_articles, load_registries
 from .digest import group_days
@@ -27,6 +25,7 @@ from .errors import NewsdigestError
 from .feeds import Entries, Feed, entry_key, feed_key, make_entries, plan_feeds, render_feed, unique_items
 from .parallel import map_chunks
 from .plan import PageKeys, PlannedPage, PlanningEnvironment, site_stamp
+from .quick import patch_text_edits, read_inputs, remember_build, unchanged_build
 from .render import DEFAULT_TEMPLATES, make_environment, render, render_site
 from .render_digest import render_digest_feeds, render_digest_pages
 from .search import SearchReport, index_site
@@ -70,12 +69,15 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
     cache = BuildCache(site_dir / ".cache" / "build.sqlite")
     template_dirs = [site_dir / "templates", DEFAULT_TEMPLATES]
     asset_dirs = list(dict.fromkeys([DEFAULT_ASSETS, site_dir / "site"]))
-    inputs = _input_stamp(site_dir, config, template_dirs, asset_dirs, include_drafts, now)
+    inputs = read_inputs(site_dir, config, template_dirs, asset_dirs, include_drafts, now)
     try:
-        last = _unchanged_build(cache, output_dir, inputs)
-        if last is not None:
-            last.seconds = time.perf_counter() - started
-            return last
+        counts = unchanged_build(cache, output_dir, inputs)
+        if counts is not None:
+            return BuildReport(**counts, seconds=time.perf_counter() - started)
+        patched = patch_text_edits(cache, config, site_dir, output_dir, inputs)
+        if patched is not None:
+            counts, files, written = patched
+            return BuildReport(**counts, rendered=files, written=written, seconds=time.perf_counter() - started)
         articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                          now=now or dt.datetime.now(dt.UTC), cache=cache)
         registry, thread_notes, registry_errors = load_registries(content_dir)
@@ -116,53 +118,21 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         report.feeds += 2 * len(feeds)
         report.articles, report.threads, report.entities = (len(site.articles), len(site.threads),
                                                             len(site.entities))
-        _remember_build(cache, output_dir, inputs, report)
+        members: dict[str, list[str]] = {}
+        for feed in feeds:
+            for article in feed.items:
+                members.setdefault(article.source, []).append(feed.route)
+        clean = not report.errors and report.search is None
+        remember_build(cache, output_dir, inputs, _counts(report) if clean else None, members)
     finally:
         cache.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _input_stamp(site_dir: Path, config: Config, template_dirs: list[Path], asset_dirs: list[Path],
-                 include_drafts: bool, now: dt.datetime | None) -> str | None:
-    """A hash of every input's path, mtime and size (None when the clock matters too)."""
-    if config.future_articles == "skip" or now is not None:
-        return None
-    content = site_dir / "content"
-    return fingerprint(site_stamp(config, template_dirs), include_drafts,
-                       tree_stamps(content / "articles"), tree_stamps(content / "entities"),
-                       tree_stamps(content / "threads"), [tree_stamps(d) for d in asset_dirs])
-
-
-def _unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None) -> BuildReport | None:
-    """The last build's report if no input changed since and output/ is as it left it."""
-    if inputs is None or not output_dir.is_dir():
-        return None
-    saved = cache.get_meta(f"last-build:{output_dir.resolve()}")
-    if saved is None:
-        return None
-    last = json.loads(saved)
-    if last.pop("inputs") != inputs:
-        return None
-    for rel, (_, size, mtime_ns) in cache.manifest(output_dir).items():
-        try:
-            st = os.stat(output_dir / rel)
-        except OSError:
-            return None
-        if st.st_size != size or st.st_mtime_ns != mtime_ns:
-            return None
-    return BuildReport(**last, rendered=0, written=0)
-
-
-def _remember_build(cache: BuildCache, output_dir: Path, inputs: str | None, report: BuildReport) -> None:
-    """Keep the report of a clean build, so a build with nothing changed can return it at once."""
-    key = f"last-build:{output_dir.resolve()}"
-    if inputs is None or report.errors or report.search is not None:
-        cache.set_meta(key, None)
-        return
-    counts = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)
-              if f.name not in ("errors", "search", "seconds", "rendered", "written")}
-    cache.set_meta(key, json.dumps({"inputs": inputs, **counts}))
+def _counts(report: BuildReport) -> dict:
+    return {f.name: getattr(report, f.name) for f in dataclasses.fields(report)
+            if f.name not in ("errors", "search", "seconds", "rendered", "written")}
 
 
 def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedPage]]:

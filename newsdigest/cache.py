@@ -155,8 +155,11 @@ class BuildCache:
             "SELECT rel, key, size, mtime_ns FROM manifest WHERE output = ?", (name,))}
 
     def save_manifest(self, output: Path, files: dict[str, tuple[str, int, int]]) -> None:
+        """Record output/'s files; forget folders that are gone (the preview server's old builds)."""
         name = str(output.resolve())
-        self.db.execute("DELETE FROM manifest WHERE output = ?", (name,))
+        gone = [(o,) for (o,) in self.db.execute("SELECT DISTINCT output FROM manifest") if not Path(o).is_dir()]
+        self.db.executemany("DELETE FROM manifest WHERE output = ?", gone + [(name,)])
+        self.db.executemany("DELETE FROM meta WHERE key = 'last-build:' || ?", gone)
         self.db.executemany("INSERT INTO manifest VALUES (?, ?, ?, ?, ?)",
                             [(name, rel, k, s, m) for rel, (k, s, m) in files.items()])
         self.db.commit()

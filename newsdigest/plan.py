@@ -31,6 +31,7 @@ from .config import Config
 from .content import Article, Entity, Site, Thread
 from .markup import markdown_renderer_name
 
+CODE_DIR = Path(__file__).resolve().parent  # a change to the code may change any page
 _PLAIN = (str, int, float, bool, type(None), Markup, dt.datetime, dt.date, dt.timedelta)
 
 
@@ -108,8 +109,7 @@ def site_stamp(config: Config, template_dirs: Sequence[Path], extra: Iterable[ob
     digest.update(markdown_renderer_name().encode())
     for item in extra:
         digest.update(repr(item).encode())
-    code = Path(__file__).resolve().parent
-    for folder in [code, *template_dirs]:
+    for folder in [CODE_DIR, *template_dirs]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):

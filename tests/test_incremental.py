@@ -67,6 +67,12 @@ def edit(path: Path, pattern: str, replacement: str) -> None:
     path.write_text(new, encoding="utf-8")
 
 
+@pytest.fixture(autouse=True)
+def code_unchanged(monkeypatch, tmp_path):
+    """Others edit the package while these tests run; a code change re-renders everything."""
+    monkeypatch.setattr("newsdigest.plan.CODE_DIR", tmp_path / "no-code")
+
+
 @pytest.fixture
 def built(tmp_path: Path) -> Path:
     site = make_site(tmp_path / "site")
@@ -100,6 +106,8 @@ def test_edits_additions_and_deletions_equal_a_clean_build(built, tmp_path):
         report = build_site(built, config)
         assert not report.errors, (name, report.errors)
         assert 0 < report.rendered < report.pages + report.feeds or name == "template override", name
+        if name == "body edit":  # patched in place: the article's page and the feeds that carry it
+            assert report.rendered <= 1 + 2 * (2 + 12), report.rendered  # site, thread, 6-12 entities
         assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / f"clean-{n}"))
 
 
