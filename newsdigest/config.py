@@ -77,7 +77,7 @@ class ThreadSettings:
                                     min=0.0, max=1.0)
     vector_terms: int = _setting(0, "heaviest words kept in an article's vector (0: all); fewer is faster",
                                  min=0)
-    candidates: int = _setting(12, "candidate threads scored per article", min=1)
+    candidates: int = _setting(8, "candidate threads scored per article", min=1)
     index_keys: int = _setting(12, "entities and rare words per article used to find candidates", min=1)
     postings_limit: int = _setting(32, "latest threads looked up per key when finding candidates", min=1)
 
