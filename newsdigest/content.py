@@ -173,16 +173,16 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
         cache.forget_articles([rel for rel in stamps if rel not in files])
     todo = [(articles_dir / rel, rel) for rel in files if rel not in parsed]
     errors: list[NewsdigestError] = []
-    new_rows = []
     for results in map_chunks(partial(_read_chunk, config), todo):
+        new_rows = []
         for rel, stamp, result in results:
             if isinstance(result, NewsdigestError):
                 errors.append(result)
             else:
                 parsed[rel] = result
                 new_rows.append((rel, *stamp, markdown_renderer_name(), result.fingerprint, result))
-    if cache is not None and new_rows:
-        cache.store_articles(new_rows)
+        if cache is not None and new_rows:
+            cache.store_articles(new_rows)  # chunk by chunk: a whole archive's pickles at once is a lot
     articles = []
     owners: dict[str, str] = {}  # route -> the file that has it: a URL is never given twice
     for rel in files:
@@ -472,17 +472,20 @@ def _related_entities(articles: Sequence[Article], by_key, limit: int):
     if limit <= 0:
         return {}
     n = len(articles) or 1
+    # Pairs counted as ints (index of a * size + index of b), in C: a big archive has millions of pairs.
+    keys = sorted(by_key)
+    index = {key: i for i, key in enumerate(keys)}
+    size = len(keys)
     pair_counts: Counter = Counter()
     for article in articles:
-        keys = sorted({(k, name) for k in TYPES for name in article.entities.get(k, ())})
-        for i, a in enumerate(keys):
-            for b in keys[i + 1:]:
-                pair_counts[(a, b)] += 1
+        ids = sorted({index[(k, name)] for k in TYPES for name in article.entities.get(k, ())})
+        pair_counts.update([a * size + b for i, a in enumerate(ids) for b in ids[i + 1:]])
     scored: dict[tuple[str, str], list] = defaultdict(list)
     min_count = 2 if n >= 20 else 1
-    for (a, b), c in pair_counts.items():
+    for pair, c in pair_counts.items():
         if c < min_count:
             continue
+        a, b = keys[pair // size], keys[pair % size]
         score = c * math.log(n * c / (len(by_key[a]) * len(by_key[b])) + 1e-9)
         if score <= 0 and n >= 20:
             continue
