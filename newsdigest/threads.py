@@ -149,6 +149,8 @@ class ThreadIndex:
         self._db = sqlite3.connect(str(db_path))
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Scoring reads postings and recent articles all over a file that grows with the archive.
+        self._db.execute("PRAGMA cache_size=-65536")
         self._db.executescript(_SCHEMA)
         version = self._meta("schema")
         if version not in (None, _SCHEMA_VERSION):  # derived state: start afresh, ingest rebuilds it
