@@ -164,21 +164,24 @@ def parse_wire(text: str, path: str = "<wire>") -> WireStory:
         raise WireError("empty wire file: no headline and no text", path,
                         hint="remove it or add the story's text")
 
+    printed_date = None
+    # Web copy often opens with a time stamp ("updated 8:41 p.m. EST, Tue March 3, 2009").
+    while len(chunks) > 1 and _is_time_stamp(chunks[0]):
+        printed_date = printed_date or _stamp_date(chunks[0])
+        chunks = chunks[1:]
     headline = ""
     if chunks:
         headline, chunks = _take_headline(chunks)
     headline = str(header.get("title") or "").strip() or headline
     byline: tuple[str, ...] = ()
-    printed_date = None
     # Byline and a printed date sit between the headline and the first paragraph.
     while chunks and len(chunks[0]) < 160:
         by = _BYLINE.match(chunks[0])
-        when = _PRINTED_DATE.match(chunks[0])
         if by and not byline:
             byline = tuple(_split_names(by.group("names")))
             chunks = chunks[1:]
-        elif when and printed_date is None:
-            printed_date = _parse_printed_date(when.group("text"))
+        elif _is_time_stamp(chunks[0]) and len(chunks) > 1:
+            printed_date = printed_date or _stamp_date(chunks[0])
             chunks = chunks[1:]
         else:
             break
@@ -269,9 +272,48 @@ def _take_headline(chunks: list[str]) -> tuple[str, list[str]]:
     words = first.split()
     looks_like_lede = len(words) > 25 or (len(words) > 14 and first.rstrip().endswith((".", "\u201d", '"')))
     if looks_like_lede or (_DATELINE.match(first) and "(" in first[:60]):
-        sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z\u201c\"])", _DATELINE.sub("", first, 1))[0]
+        sentence = first_sentence(_DATELINE.sub("", first, 1))
         return _shorten(sentence.rstrip(".")), chunks
     return first.strip(), chunks[1:]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\u201d\"']?\s+(?=[A-Z\u201c\"])")
+_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Gov|Sen|Rep|Lt|Col|Capt|Sgt|Prof|Rev|Inc|"
+                           r"Corp|Co|Ltd|No|vs|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec)\.)[\u201d\"']?$")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a paragraph, not fooled by 'L.A.', 'U.S.' or 'Mr.'."""
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if not _ABBREVIATION.search(text[start:match.start()]):
+            return text[:match.start()].strip()
+    return text.strip()
+
+
+_STAMP_WORDS = {"updated", "posted", "published", "article", "on", "at", "last", "modified", "am", "pm", "a", "p",
+                "m", "et", "est", "edt", "gmt", "utc", "bst", "cet", "pst", "pdt", "cst", "cdt", "hrs", "ist", "of"}
+_MONTHS = {m.lower() for m in ("January February March April May June July August September October November "
+                                "December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec").split()}
+_WEEKDAYS = {d.lower() for d in ("Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
+                                  "Mon Tue Tues Wed Thu Thur Thurs Fri Sat Sun").split()}
+
+
+def _is_time_stamp(chunk: str) -> bool:
+    """A short line made only of dates, times and words like 'updated' or 'posted on'."""
+    if len(chunk) > 80 or "\n" in chunk:
+        return False
+    words = re.findall(r"[A-Za-z]+|\d+", chunk)
+    dated = [w for w in words if w.isdigit() or w.lower() in _MONTHS or w.lower() in _WEEKDAYS]
+    rest = [w for w in words if not (w.isdigit() or w.lower() in _MONTHS or w.lower() in _WEEKDAYS
+                                     or w.lower() in _STAMP_WORDS)]
+    return bool(dated) and not rest and (any(w.isdigit() for w in dated) or len(dated) > 1)
+
+
+def _stamp_date(chunk: str) -> dt.date | None:
+    found = re.search(r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4})|(?:\d{1,2}\s+[A-Z][a-z]{2,8}\.?\s+\d{4})|"
+                      r"(?:\d{4}-\d{2}-\d{2})", chunk.title())
+    return _parse_printed_date(found.group(0).replace(",", ", ").replace(",  ", ", ")) if found else None
 
 
 def _shorten(text: str, limit: int = 120) -> str:

@@ -136,3 +136,18 @@ def test_binary_is_refused():
 def test_empty_file_is_refused():
     with pytest.raises(WireError, match="empty"):
         parse_wire("\n\n  \n", "content/wire/empty.txt")
+
+
+@pytest.mark.parametrize("stamp", ["updated 8: 41 p. m. EST, Tue March 3, 2009", "Article posted on 08. 07. 2012",
+                                   "MONDAY, MAY 23, 2005", "April 27, 2009"])
+def test_time_stamp_before_the_headline_is_not_the_headline(stamp):
+    story = parse_wire(f"{stamp}\n\nObama overturns Bush endangered species rule\n\nPresident Obama on Tuesday "
+                       "overturned a regulation.\n")
+    assert story.headline == "Obama overturns Bush endangered species rule"
+    assert story.lede.startswith("President Obama")
+
+
+def test_headless_lede_is_not_cut_at_an_abbreviation():
+    story = parse_wire("Stephen A. Smith has reported that the Philadelphia 76ers have parted ways with coach "
+                       "Maurice Cheeks in Philadelphia today. The 76ers have a record of 9-14.\n\nMore.\n")
+    assert story.headline.startswith("Stephen A. Smith has reported that the Philadelphia 76ers")
