@@ -226,7 +226,7 @@ class OutputWriter:
             target = self.output_dir / rel
             target.unlink(missing_ok=True)
             parent = target.parent
-            while parent != self.output_dir and not any(parent.iterdir()):
+            while parent != self.output_dir and parent.is_dir() and not any(parent.iterdir()):
                 parent.rmdir()
                 parent = parent.parent
         self.journal.unlink()

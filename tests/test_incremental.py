@@ -159,8 +159,8 @@ def test_a_build_killed_while_moving_files_in_is_finished_by_the_next(built):
         out.write(changed, "<p>new</p>", key="k")
         # Stop where a kill would: the journal written, nothing moved yet (the staging folder kept).
         kept = out.tmp_dir.rename(out.tmp_dir.with_name(out.tmp_dir.name + "-killed"))
-        out.journal.write_text(json.dumps({"staging": kept.name, "moves": [changed], "deletes": []}),
-                               encoding="utf-8")
+        out.journal.write_text(json.dumps({"staging": kept.name, "moves": [changed],
+                                           "deletes": ["gone/already/page.html"]}), encoding="utf-8")
         out.tmp_dir.mkdir()
     assert snapshot(output) == before  # nothing moved in yet: the old site is whole
     with OutputWriter(output):
