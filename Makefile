@@ -48,13 +48,18 @@ lint: $(VENV)/.dev-installed
 eval: $(VENV)/.installed  ## entity and thread scores on the dev sets in ../shared/eval
 	$(PY) bench/eval.py --eval-dir $(EVAL)
 
-bench: $(VENV)/.dev-installed  ## build and ingest benchmark, Hugo side by side
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed  ## build and ingest benchmark, Hugo side by side
 	$(PY) bench/run.py
 
 lock:  ## re-pin requirements*.txt with hashes from requirements*.in
 	$(PY) -m pip install --quiet pip-tools==7.6.2
 	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe -o requirements.txt requirements.in
 	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe -o requirements-dev.txt requirements-dev.in
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe -o requirements-bench.txt requirements-bench.in
 
 clean:
 	rm -rf output .cache

