@@ -127,7 +127,7 @@ class ServedSite:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = 1024  # many browsers and tabs connect at once; a full backlog drops SYNs for seconds
     site: ServedSite
 
     def handle_error(self, request, client_address) -> None:
