@@ -69,6 +69,15 @@ def sample_site(tmp_path_factory) -> Path:
     return site
 
 
+def build(site: Path):
+    """Build `site` as `python build.py build` would; a test fails on any reported problem."""
+    from newsdigest.build import build_site
+
+    report = build_site(site, load_config(site))
+    assert not report.errors, report.errors
+    return report
+
+
 def page(site: Path, route: str) -> HTMLParser:
     """Parse the built page at `route` (as a reader's browser would)."""
     path = site / "output" / route

@@ -8,11 +8,9 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 import pytest
-from conftest import article, page, text_of, write
+from conftest import article, build, page, text_of, write
 
-from newsdigest.build import build_site
 from newsdigest.cli import main
-from newsdigest.config import load_config
 
 BASE = "https://user.github.io/repo/"
 
@@ -32,11 +30,6 @@ def story_site(site: Path) -> Path:
             thread="quake", entities={"place": ["Chile"]})
     return site
 
-
-def build(site: Path):
-    report = build_site(site, load_config(site))
-    assert not report.errors, report.errors
-    return report
 
 
 def internal_targets(output: Path, html_file: Path) -> list[str]:

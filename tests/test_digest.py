@@ -7,10 +7,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import article, page, text_of, write
+from conftest import article, build, page, text_of, write
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from newsdigest.build import build_site
 from newsdigest.config import load_config
 from newsdigest.content import gather_site, load_articles
 from newsdigest.digest import active_threads, group_days
@@ -40,11 +39,6 @@ def days_site(site: Path) -> Path:
             thread="quake", entities={"place": ["Chile"]})
     return site
 
-
-def build(site: Path):
-    report = build_site(site, load_config(site))
-    assert not report.errors, report.errors
-    return report
 
 
 def test_days_group_threads_in_the_site_time_zone(days_site):
