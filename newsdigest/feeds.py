@@ -143,9 +143,10 @@ def _channel(config: Config, route: str, title: str, description: str, link: url
     fg.id(link.absolute(route))
     fg.title(title)
     fg.description(description)
-    fg.link(href=link.absolute(route), rel="alternate")
+    # feedgen takes RSS's channel <link> from the last link given: the page, not the feed itself.
     fg.link(href=link.absolute(urls.feed_route(route, kind)), rel="self",
             type="application/rss+xml" if kind == "rss" else "application/atom+xml")
+    fg.link(href=link.absolute(route), rel="alternate")
     fg.language(config.language)
     fg.generator("newsdigest", uri=None)
     fg.author({"name": config.author or config.title})

@@ -62,9 +62,9 @@ def render_digest_feeds(site: Site, days: Sequence[Day], env: jinja2.Environment
         fg.id(link.absolute(DIGEST_FEEDS))
         fg.title(f"Daily digest \u2014 {config.title}")
         fg.description(f"{config.description} One item a day.")
-        fg.link(href=link.absolute(""), rel="alternate")
         fg.link(href=link.absolute(urls.feed_route(DIGEST_FEEDS, kind)), rel="self",
                 type="application/rss+xml" if kind == "rss" else "application/atom+xml")
+        fg.link(href=link.absolute(""), rel="alternate")  # last: feedgen makes it RSS's channel <link>
         fg.language(config.language)
         fg.generator("newsdigest", uri=None)
         fg.author({"name": config.author or config.title})

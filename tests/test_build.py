@@ -123,6 +123,7 @@ def test_feeds_are_valid_absolute_and_stable(story_site):
             assert entry.published_parsed is not None
         self_links = [link.href for link in feed.feed.links if link.rel == "self"]
         assert self_links == [BASE + rel]
+        assert feed.feed.link == BASE + rel[:rel.rfind("/") + 1]  # the page the feed belongs to
     site_feed = feedparser.parse((output / "feed.xml").read_bytes())
     assert [e.title for e in site_feed.entries] == ["Earthquake hits coast", "Minister lauds ties",
                                                      "Russia says it will build ties"]
