@@ -92,7 +92,7 @@ def make_entries(items: Sequence[tuple[Article, bool]], config: Config) -> Entri
     if not items:
         return out
     link = urls.Urls(config.base_url, config.base_path)
-    fg = _channel(config, "", "entries", "entries", link)
+    fg = make_channel(config, "", "entries", "entries", link)
     for article, full in items:
         _add_entry(fg, article, link, full)
     rss = fg.rss_str(pretty=True).decode("utf-8")
@@ -109,7 +109,7 @@ def render_feed(feed: Feed, config: Config, entries: Entries) -> Iterator[tuple[
     link = urls.Urls(config.base_url, config.base_path)
     keys = [entry_key(a, feed.full_content) for a in feed.items]
     for kind, end, part in (("rss", _RSS_END, 0), ("atom", _ATOM_END, 1)):
-        fg = _channel(config, feed.route, feed.title, feed.description, link, kind)
+        fg = make_channel(config, feed.route, feed.title, feed.description, link, kind)
         _set_updated(fg, feed.items)
         xml = (fg.rss_str if kind == "rss" else fg.atom_str)(pretty=True).decode("utf-8")
         at = xml.rindex(end)
@@ -123,7 +123,7 @@ def make_feed(config: Config, route: str, title: str, description: str,
     link = urls.Urls(config.base_url, config.base_path)
     items = list(articles)[: config.feed.items]
     for kind in ("rss", "atom"):
-        fg = _channel(config, route, title, description, link, kind)
+        fg = make_channel(config, route, title, description, link, kind)
         _set_updated(fg, items)
         for article in items:
             _add_entry(fg, article, link, config.feed.full_content)
@@ -137,8 +137,9 @@ def _set_updated(fg: FeedGenerator, items: Sequence[Article]) -> None:
         fg.updated("1970-01-01T00:00:00+00:00")
 
 
-def _channel(config: Config, route: str, title: str, description: str, link: urls.Urls,
-             kind: str = "rss") -> FeedGenerator:
+def make_channel(config: Config, route: str, title: str, description: str, link: urls.Urls,
+                 kind: str = "rss", page: str | None = None) -> FeedGenerator:
+    """A feed's channel: id, title, self link and the page it belongs to (`route` unless `page`)."""
     fg = FeedGenerator()
     fg.id(link.absolute(route))
     fg.title(title)
@@ -146,7 +147,7 @@ def _channel(config: Config, route: str, title: str, description: str, link: url
     # feedgen takes RSS's channel <link> from the last link given: the page, not the feed itself.
     fg.link(href=link.absolute(urls.feed_route(route, kind)), rel="self",
             type="application/rss+xml" if kind == "rss" else "application/atom+xml")
-    fg.link(href=link.absolute(route), rel="alternate")
+    fg.link(href=link.absolute(route if page is None else page), rel="alternate")
     fg.language(config.language)
     fg.generator("newsdigest", uri=None)
     fg.author({"name": config.author or config.title})

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import jinja2
-from feedgen.feed import FeedGenerator
 
 from . import urls
 from .config import Config
 from .content import Entity, Site
 from .digest import Day, DayThread, active_threads
+from .feeds import make_channel
 from .render import render
 from .seo import site_meta
 
@@ -58,16 +58,8 @@ def render_digest_feeds(site: Site, days: Sequence[Day], env: jinja2.Environment
     chosen = list(days)[: config.feed.items]
     bodies = [render(env, "_email_body.html", day=d, items=_items(site, d)) for d in chosen]
     for kind in ("rss", "atom"):
-        fg = FeedGenerator()
-        fg.id(link.absolute(DIGEST_FEEDS))
-        fg.title(f"Daily digest \u2014 {config.title}")
-        fg.description(f"{config.description} One item a day.")
-        fg.link(href=link.absolute(urls.feed_route(DIGEST_FEEDS, kind)), rel="self",
-                type="application/rss+xml" if kind == "rss" else "application/atom+xml")
-        fg.link(href=link.absolute(""), rel="alternate")  # last: feedgen makes it RSS's channel <link>
-        fg.language(config.language)
-        fg.generator("newsdigest", uri=None)
-        fg.author({"name": config.author or config.title})
+        fg = make_channel(config, DIGEST_FEEDS, f"Daily digest \u2014 {config.title}",
+                          f"{config.description} One item a day.", link, kind, page="")
         fg.updated(max((a.updated or a.date for a in chosen[0].articles), default=None) if chosen
                    else "1970-01-01T00:00:00+00:00")
         for day, body in zip(chosen, bodies, strict=True):
