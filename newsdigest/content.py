@@ -21,7 +21,8 @@ from markdown_it import MarkdownIt
 from . import urls
 from .cache import BuildCache, fingerprint
 from .config import Config
-from .entities import TYPES, RegistryEntry, read_registry, resolve_entities
+from .entity_registry import RegistryEntry, read_registry, resolve_entities
+from .entity_rules import TYPES
 from .errors import ContentError, NewsdigestError
 from .frontmatter import as_datetime, as_names, clean_text, key_line, read_front_matter_file, shown
 from .markup import make_markdown, markdown_renderer_name

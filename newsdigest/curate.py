@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import Config
 from .content import gather_site, load_articles, load_registries
-from .entities import find_duplicates
+from .entity_registry import find_duplicates
 from .frontmatter import read_front_matter_file
 from .ingest import assigned_thread, read_thread_docs
 from .threads import recompute_threads

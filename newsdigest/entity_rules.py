@@ -7,10 +7,12 @@ clean a mention into a name, and decide its type from the story's layout and con
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import cache
 
 # The agencies' short names and full names: a story's own agency is not one of its entities.
+TYPES = ("person", "organization", "place")
+TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}  # ties between types go to the first
+
 _AGENCY_FULL = {
     "ap": "associated press", "afp": "agence france-presse", "pa": "press association",
     "upi": "united press international", "dpa": "deutsche presse-agentur", "cp": "canadian press",
@@ -75,6 +77,7 @@ _EDGE_JUNK = re.compile(r"^[\s\"'\u2018\u2019\u201c\u201d`(\[{.,;:\-\u2013\u2014
                         r"[\s\"'\u2018\u2019\u201c\u201d`)\]},;:\-\u2013\u2014/*#]+$")
 _NUMBERISH = re.compile(r"^[\d.,:/\-\u2013+%()]+$")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019.\-]*", re.U)
+_SENTENCE_ENDS = (".", "!", "?", ":", "\u201c", '"')
 _SCORE = re.compile(r"(?<![\d/-])\d{1,3}-\d{1,3}(?![\d/-])")
 
 # Sports that wire services put in front of a results headline ("SOCCER - ...", "Golf-..."):
@@ -134,10 +137,16 @@ _LOCATIVE = frozenset({"in", "at", "near", "from", "to", "outside", "into", "acr
                        "towards", "toward", "of", "via", "through", "inside", "within"})
 
 
+def fold_name(name: str) -> str:
+    """Names compared: case, punctuation and a leading 'the' folded."""
+    name = re.sub(r"[^\w\s]", "", name.casefold())
+    return " ".join(name.removeprefix("the ").split())
+
+
 def is_shouted(text: str, threshold: float = 0.8) -> bool:
     """True when nearly all letters are capitals: a headline or a table row set in ALL CAPS."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 3 and sum(c.isupper() for c in letters) >= threshold * len(letters)
+    letters = sum(map(str.isalpha, text))
+    return letters >= 3 and sum(map(str.isupper, text)) >= threshold * letters
 
 
 def is_title_case(text: str) -> bool:
@@ -148,18 +157,18 @@ def is_title_case(text: str) -> bool:
 
 def build_vocabulary(texts: list[str]) -> dict[str, str]:
     """lower-case word -> how the story writes it, learnt from its normally cased text."""
-    mid: dict[str, Counter] = {}
-    initial: dict[str, Counter] = {}
+    mid: dict[str, dict[str, int]] = {}
+    initial: dict[str, dict[str, int]] = {}  # words that start a sentence: their capital says nothing
     for text in texts:
         prev = "."
-        for m in re.finditer(r"\S+", text):
-            for w in _WORD.findall(m.group()):
-                sentence_start = prev.endswith((".", "!", "?", ":", "\u201c", '"')) or prev == "-"
-                (initial if sentence_start else mid).setdefault(w.lower(), Counter())[w] += 1
-                prev = w
-            prev = m.group()
-    vocab = {low: forms.most_common(1)[0][0] for low, forms in initial.items()}
-    vocab.update({low: forms.most_common(1)[0][0] for low, forms in mid.items()})
+        for token in text.split():
+            for word in (token,) if token.isalpha() else _WORD.findall(token):
+                forms = (initial if prev.endswith(_SENTENCE_ENDS) or prev == "-" else mid).setdefault(word.lower(), {})
+                forms[word] = forms.get(word, 0) + 1
+                prev = word
+            prev = token
+    vocab = {low: max(forms, key=forms.__getitem__) for low, forms in initial.items()}
+    vocab.update({low: max(forms, key=forms.__getitem__) for low, forms in mid.items()})
     return vocab
 
 

@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,7 +95,7 @@ def ingest(site_dir: Path, config: Config, paths: Sequence[Path] = (), *,
         if not pending:
             return report
         pending.sort(key=lambda p: (p.date, p.wire_label))
-        entities = _extract(pending, config, nlp_loader, progress)
+        entities = _extract(pending, config, nlp_loader)
         with (ThreadIndex(cache_dir / "threads.sqlite", config.threads) as index,
               VersionIndex(cache_dir / "versions.sqlite", config.versions, articles_dir, config.tz) as versions):
             if index.is_empty():
@@ -200,28 +200,24 @@ def _story_slug(story: WireStory, label: str) -> str:
     return urls.slugify(story.headline, fallback="article")
 
 
-def _extract(pending: list[_Pending], config: Config, nlp_loader, progress) -> list[dict]:
-    """Entities for each pending story; a header's `entities:` replaces extraction."""
-    todo = [p for p in pending if not isinstance(p.story.header.get("entities"), dict)]
-    found: dict[int, dict] = {}
+def _extract(pending: list[_Pending], config: Config, nlp_loader) -> Iterator[dict]:
+    """Entities for each pending story, in order; a header's `entities:` replaces extraction.
+
+    An iterator: with worker processes, the caller threads and writes the first stories
+    while the workers are still parsing the later ones.
+    """
+    todo = [p.story for p in pending if not isinstance(p.story.header.get("entities"), dict)]
+    found = iter(())
     if todo:
         from .entities import extract_entities, load_pipeline
         nlp = (nlp_loader or load_pipeline)(config.entities.model)
         processes = config.entities.processes or min(2, os.cpu_count() or 1)
         if len(todo) < 40:
             processes = 1  # starting workers costs more than it saves on a small batch
-        if progress:
-            progress("entities", 0, len(todo))
-        results = extract_entities([p.story for p in todo], nlp, batch_size=config.entities.batch_size,
-                                   processes=processes)
-        found = {id(p): r for p, r in zip(todo, results, strict=True)}
-        if progress:
-            progress("entities", len(todo), len(todo))
-    out = []
+        found = extract_entities(todo, nlp, batch_size=config.entities.batch_size, processes=processes)
     for p in pending:
         header_ents = p.story.header.get("entities")
-        out.append(header_ents if isinstance(header_ents, dict) else found[id(p)])
-    return out
+        yield header_ents if isinstance(header_ents, dict) else next(found)
 
 
 def _summary(story: WireStory) -> str:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
-_LABELS = {"read": "reading wire files", "entities": "finding entities",
-           "threads": "threading and writing articles", "render": "rendering pages"}
+_LABELS = {"read": "reading wire files", "threads": "finding entities, threading and writing articles",
+           "render": "rendering pages"}
 _MIN_ITEMS = 200  # smaller jobs finish before a bar is worth showing
 
 

@@ -9,15 +9,9 @@ import pytest
 
 from newsdigest import entity_rules as rules
 from newsdigest.config import EntitySettings
-from newsdigest.entities import (
-    TYPES,
-    RegistryEntry,
-    extract_entities,
-    find_duplicates,
-    load_pipeline,
-    read_registry,
-    resolve_entities,
-)
+from newsdigest.entities import extract_entities, load_pipeline
+from newsdigest.entity_registry import RegistryEntry, find_duplicates, read_registry, resolve_entities
+from newsdigest.entity_rules import TYPES
 from newsdigest.errors import ConfigError, ContentError
 from newsdigest.wire import parse_wire
 
@@ -38,7 +32,7 @@ def seeds(nlp):
 
 
 def extract(nlp, text: str) -> dict[str, list[str]]:
-    return extract_entities([parse_wire(text)], nlp)[0]
+    return next(extract_entities([parse_wire(text)], nlp))
 
 
 def everything(ents: dict[str, list[str]]) -> set[str]:
@@ -255,8 +249,8 @@ first innings by 94 runs.
 
 def test_extract_keeps_order_and_handles_empty_input(nlp, seeds):
     stories = [story for story, _ in seeds]
-    assert extract_entities([], nlp) == []
-    again = extract_entities(stories[::-1], nlp, batch_size=1, processes=2)
+    assert list(extract_entities([], nlp)) == []
+    again = list(extract_entities(stories[::-1], nlp, batch_size=1, processes=2))
     assert again == [ents for _, ents in seeds][::-1]
 
 
