@@ -105,7 +105,8 @@ def ingest(site_dir: Path, config: Config, paths: Sequence[Path] = (), *,
                 match = versions.find(doc)
                 try:
                     if match and (articles_dir / match.article).exists():
-                        _write_version(item, ents, match, articles_dir, state, force, report)
+                        if _write_version(item, ents, match, articles_dir, state, force, report):
+                            index.refresh(_thread_doc(item, ents, match.article))
                         versions.add(doc, match.article)
                     else:
                         versions.add(doc, _write_article(item, ents, index, articles_dir, state, force, report))
@@ -234,10 +235,7 @@ def _write_article(item: _Pending, entities: dict, index: ThreadIndex, articles_
                    state: _IngestState, force: bool, report: IngestReport) -> str:
     story = item.story
     rel = _free_path(item, articles_dir, state)
-    pinned = story.header.get("thread")
-    doc = ThreadDoc(slug=rel[:-3], date=item.date, title=story.headline, lede=story.lede,
-                    text="\n".join(story.paragraphs), entities=entities,
-                    thread=urls.slugify(str(pinned)) if pinned else None)
+    doc = _thread_doc(item, entities, rel)
     thread = index.assign(doc)
     front = _front(item, entities, thread)
     if not doc.thread:  # assigned by ingest, not pinned by the editor: `threads --recompute` may move it
@@ -254,6 +252,14 @@ def _write_article(item: _Pending, entities: dict, index: ThreadIndex, articles_
     state.record(item.sha256, item.wire_label, rel, text)
     (report.updated if existed else report.written).append(f"content/articles/{rel}")
     return rel
+
+
+def _thread_doc(item: _Pending, entities: dict, rel: str) -> ThreadDoc:
+    """What the thread index records of a story written to content/articles/<rel>."""
+    story, pinned = item.story, item.story.header.get("thread")
+    return ThreadDoc(slug=rel[:-3], date=item.date, title=story.headline, lede=story.lede,
+                     text="\n".join(story.paragraphs), entities=entities,
+                     thread=urls.slugify(str(pinned)) if pinned else None)
 
 
 def _front(item: _Pending, entities: dict, thread: str | None) -> dict:
@@ -283,8 +289,12 @@ def _front(item: _Pending, entities: dict, thread: str | None) -> dict:
 
 
 def _write_version(item: _Pending, entities: dict, match: Match, articles_dir: Path,
-                   state: _IngestState, force: bool, report: IngestReport) -> None:
-    """Make `item` a version of the article it matched: latest text, same path, URL and thread."""
+                   state: _IngestState, force: bool, report: IngestReport) -> bool:
+    """Make `item` a version of the article it matched: latest text, same path, URL and thread.
+
+    True when the article now holds this version's text (it is the latest one), so the
+    thread index should compare later stories with it.
+    """
     rel, target = match.article, articles_dir / match.article
     label = f"content/articles/{rel}"
     try:
@@ -294,7 +304,7 @@ def _write_version(item: _Pending, entities: dict, match: Match, articles_dir: P
         text = dump_front_matter(front, markdown_body(item.story) if latest else old_body)
     except (NewsdigestError, KeyError) as exc:
         report.errors.append(ContentError(f"cannot add {item.wire_label} as a new version: {exc}", label))
-        return
+        return False
     if not force and state.edited_since_ingest(rel, target):
         number = next((n for n, v in enumerate(front.get("versions", ()), 1) if v["wire_file"] == item.wire_label), 2)
         beside = sidecar_path(target, number)
@@ -303,13 +313,14 @@ def _write_version(item: _Pending, entities: dict, match: Match, articles_dir: P
         log.warning("%s: edited by hand since ingest; %s is a new version of it (%s), written beside it as "
                     "%s for you to merge (or ingest with --force to replace the article)", label,
                     item.wire_label, match.reason, _label(beside, articles_dir.parent.parent))
-        return
+        return False
     log.info("%s: %s is a new version of it (%s)", label, item.wire_label, match.reason)
     if target.read_text(encoding="utf-8") != text:
         _atomic_write(target, text)
         report.updated.append(label)
         report.versions.append(label)
     state.record(item.sha256, item.wire_label, rel, text)
+    return latest
 
 
 def _free_path(item: _Pending, articles_dir: Path, state: _IngestState) -> str:

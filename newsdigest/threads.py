@@ -216,6 +216,29 @@ class ThreadIndex:
         self._record(doc, counts, thread)
         return thread
 
+    def refresh(self, doc: ThreadDoc) -> None:
+        """Replace a recorded article's words and entities with its latest version's; its thread stays."""
+        row = self._db.execute("SELECT id, thread, day, vec FROM docs WHERE slug = ?", (doc.slug,)).fetchone()
+        if row is None:
+            return
+        doc_id, thread, day, raw = row
+        old, new = _Vectors(**json.loads(raw)), self._counts(doc)
+        gone = [k for k in (*old.terms, *old.ents) if k not in new.terms and k not in new.ents]
+        added = [k for k in (*new.terms, *new.ents) if k not in old.terms and k not in old.ents]
+        for key in gone:
+            self._df[key] = max(0, self._df.get(key, 0) - 1)
+        for key in added:
+            self._df[key] = self._df.get(key, 0) + 1
+        db = self._db
+        db.executemany("UPDATE keys SET df = max(0, df - 1) WHERE key = ?", [(k,) for k in gone])
+        db.executemany("INSERT INTO keys VALUES (?, 1, 0) ON CONFLICT (key) DO UPDATE SET df = df + 1",
+                       [(k,) for k in added])
+        db.execute("UPDATE docs SET vec = ? WHERE id = ?", (_dump(new), doc_id))
+        db.executemany("INSERT INTO postings VALUES (?, ?, ?) ON CONFLICT (key, thread) DO UPDATE SET "
+                       "day = max(day, excluded.day)", [(k, thread, day) for k in self._query_keys(self._weigh(new))])
+        self._vectors.pop(doc_id, None)
+        self._profiles.pop(thread, None)
+
     def rebuild(self, docs: Iterable[ThreadDoc]) -> None:
         """Fill an empty index from articles that carry their thread ids, in date order."""
         if not self.is_empty():
@@ -333,8 +356,7 @@ class ThreadIndex:
         db, day = self._db, _day(doc.date)
         vec = self._weigh(counts)
         db.execute("INSERT INTO docs (slug, thread, day, vec) VALUES (?, ?, ?, ?)",
-                   (doc.slug, thread, day, json.dumps({"terms": counts.terms, "ents": counts.ents},
-                                                      sort_keys=True, separators=(",", ":"))))
+                   (doc.slug, thread, day, _dump(counts)))
         db.execute("INSERT INTO threads VALUES (?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET "
                    "first_day = min(first_day, excluded.first_day), last_day = max(last_day, "
                    "excluded.last_day), size = size + 1", (thread, day, day))
@@ -374,6 +396,10 @@ def recompute_threads(docs: Sequence[ThreadDoc], settings: ThreadSettings,
         raise FileExistsError(f"{db_path}: recompute writes a fresh index; remove the file first")
     with ThreadIndex(db_path, settings) as index:
         return {doc.slug: index.assign(doc) for doc in sorted(docs, key=_order)}
+
+
+def _dump(counts: _Vectors) -> str:
+    return json.dumps({"terms": counts.terms, "ents": counts.ents}, sort_keys=True, separators=(",", ":"))
 
 
 def _order(doc: ThreadDoc) -> tuple[datetime, str]:

@@ -352,3 +352,15 @@ def test_new_version_moves_its_thread_to_the_top(site):
     build_site(site, load_config(site))
     assert text_of(page(site, "threads/"), "main h2 a") == [HEADLINE, "Earthquake hits Chile coast"]
     assert text_of(page(site, ""), ".digest h2")[0] == HEADLINE  # the front page: today's digest
+
+
+def test_thread_index_compares_later_stories_with_the_latest_version(versioned):
+    """The update's new words (the Kremlin's readout) are in the thread index, not only the first take's."""
+    import json
+    import sqlite3
+    with sqlite3.connect(versioned / ".cache" / "threads.sqlite") as db:
+        rows = dict(db.execute("SELECT slug, vec FROM docs"))
+        df = dict(db.execute("SELECT key, df FROM keys"))
+    lauds = json.loads(next(v for slug, v in rows.items() if "lauds" in slug))
+    assert "t:substantive" in lauds["terms"] and "t:diplomatic" in lauds["terms"]
+    assert df["t:substantive"] == 1  # counted once, for the one article that now says it
