@@ -65,7 +65,7 @@ class ThreadSettings:
     tail_floor: float = _setting(0.25, "least a word deep in the body counts", min=0.0, max=1.0)
     idf_power: float = _setting(1.0, "exponent on idf: above 1, rare words and names count more", min=0.0)
     organization_weight: float = _setting(0.7, "weight of an organisation against a person's", min=0.0)
-    place_weight: float = _setting(0.7, "weight of a place against a person's (sibling stories share places)",
+    place_weight: float = _setting(0.4, "weight of a place against a person's (sibling stories share places)",
                                    min=0.0)
     entities_per_kind: int = _setting(12, "most salient entities of each kind compared", min=1)
     entity_rank_decay: float = _setting(0.15, "how fast an entity's weight falls with its salience rank",
