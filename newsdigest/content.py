@@ -131,6 +131,27 @@ class Entity:
     def route(self) -> str:
         return urls.entity_route(self.type, self.slug)
 
+    @property
+    def ref(self) -> EntityRef:
+        return EntityRef(self.type, self.name, self.slug)
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """What a page that links an entity shows of it: name, type and address, not its articles.
+
+    Pages get these instead of `Entity` wherever they only link it, so a new article about
+    the entity re-renders its own page and not every page that links it.
+    """
+
+    type: str
+    name: str
+    slug: str
+
+    @property
+    def route(self) -> str:
+        return urls.entity_route(self.type, self.slug)
+
 
 @dataclass(frozen=True)
 class Redirect:

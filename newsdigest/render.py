@@ -18,7 +18,7 @@ import jinja2
 
 from . import charts, seo, urls
 from .config import Config
-from .content import TYPE_LABELS, Article, Entity, Site, Thread
+from .content import TYPE_LABELS, Article, Entity, EntityRef, Site, Thread
 from .errors import TemplateError
 from .related import related_threads
 from .search import article_markers, entity_markers, thread_markers
@@ -115,12 +115,12 @@ class _Context:
         self.config = config
         self.entity = site.entities
 
-    def entities_of(self, article: Article) -> list[tuple[str, list[Entity]]]:
-        return [(kind, [self.entity[(kind, n)] for n in article.entities.get(kind, ())
+    def entities_of(self, article: Article) -> list[tuple[str, list[EntityRef]]]:
+        return [(kind, [self.entity[(kind, n)].ref for n in article.entities.get(kind, ())
                         if (kind, n) in self.entity]) for kind in TYPE_LABELS if article.entities.get(kind)]
 
-    def key_entities(self, thread: Thread, limit: int = 6) -> list[Entity]:
-        return [self.entity[k] for k in thread.entities[:limit] if k in self.entity]
+    def key_entities(self, thread: Thread, limit: int = 6) -> list[EntityRef]:
+        return [self.entity[k].ref for k in thread.entities[:limit] if k in self.entity]
 
     def thread_of(self, article: Article) -> Thread | None:
         return self.site.threads.get(article.thread_id)
@@ -145,7 +145,7 @@ def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Itera
         seen: set[tuple[str, str]] = set()
         for article in thread.articles:
             keys = [(k, n) for k, names in article.entities.items() for n in names]
-            new = [ctx.entity[k] for k in keys if k not in seen and k in ctx.entity][:6]
+            new = [ctx.entity[k].ref for k in keys if k not in seen and k in ctx.entity][:6]
             seen.update(keys)
             updates.append({"article": article, "new_entities": new if len(updates) else []})
         timeline = charts.thread_timeline([a.date for a in thread.articles], config.tz)
@@ -170,7 +170,7 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
     config = ctx.config
     for key in sorted(site.entities):
         entity = site.entities[key]
-        related = [site.entities[k] for k in entity.related if k in site.entities]
+        related = [site.entities[k].ref for k in entity.related if k in site.entities]
         threads = [site.threads[t] for t in entity.threads if t in site.threads]
         chart = charts.mention_timeline([a.date for a in entity.articles], config.tz)
         pages = max(1, math.ceil(len(entity.articles) / ENTITY_PAGE_SIZE))

@@ -10,7 +10,7 @@ import jinja2
 
 from . import urls
 from .config import Config
-from .content import Entity, Site
+from .content import EntityRef, Site
 from .digest import Day, DayThread, active_threads
 from .feeds import make_channel
 from .render import render
@@ -47,8 +47,8 @@ def _items(site: Site, day: Day) -> list[dict]:
             for d in day.threads]
 
 
-def _key_entities(site: Site, day_thread: DayThread, limit: int = 6) -> list[Entity]:
-    return [site.entities[k] for k in day_thread.thread.entities[:limit] if k in site.entities]
+def _key_entities(site: Site, day_thread: DayThread, limit: int = 6) -> list[EntityRef]:
+    return [site.entities[k].ref for k in day_thread.thread.entities[:limit] if k in site.entities]
 
 
 def render_digest_feeds(site: Site, days: Sequence[Day], env: jinja2.Environment,

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from . import urls
 from .config import Config
-from .content import Article, Entity, Thread
+from .content import Article, Entity, EntityRef, Thread
 
 SCHEMA_TYPES = {"person": "Person", "organization": "Organization", "place": "Place"}
 MENTIONS = 8  # enough for the main people, organisations and places; pages stay light
@@ -42,11 +42,12 @@ def _publisher(config: Config) -> dict:
     return {"@type": "Organization", "name": config.author or config.title, "url": config.base_url}
 
 
-def _ref(entity: Entity, link: urls.Urls) -> dict:
+def _ref(entity: Entity | EntityRef, link: urls.Urls) -> dict:
     return {"@type": SCHEMA_TYPES[entity.type], "name": entity.name, "url": link.absolute(entity.route)}
 
 
-def article_meta(article: Article, thread: Thread | None, entities: Sequence[Entity], config: Config) -> PageMeta:
+def article_meta(article: Article, thread: Thread | None, entities: Sequence[EntityRef],
+                 config: Config) -> PageMeta:
     """`NewsArticle`: headline, dates, authors, dateline place, publisher, who it mentions."""
     link = urls.Urls(config.base_url, config.base_path)
     url = link.absolute(article.route)

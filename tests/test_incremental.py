@@ -111,6 +111,28 @@ def test_edits_additions_and_deletions_equal_a_clean_build(built, tmp_path):
         assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / f"clean-{n}"))
 
 
+def test_a_new_article_leaves_pages_that_only_link_its_entities_alone(built):
+    """A page showing an entity as a link does not change when the entity gains an article."""
+    files = articles_of(built)
+    newest = files[-1]
+    config = load_config(built)
+    site = gather_site(load_articles(built / "content" / "articles", config)[0], config)
+    article = next(a for a in site.articles if a.source == newest.name or newest.as_posix().endswith(a.source))
+    names = {(kind, n) for kind, ns in article.entities.items() for n in ns}
+    # Another story that names one of its entities: its page shows the entity as a link only.
+    other = next(t for t in site.threads.values() if t.id != article.thread_id
+                 and names & {(kind, n) for a in t.articles for kind, ns in a.entities.items() for n in ns})
+    page_file = built / "output" / other.route / "index.html"
+    before = page_file.stat().st_mtime_ns
+    added = newest.with_name("one-more-on-this-story.md")
+    added.write_text(re.sub(r"^title: .*$", "title: One more on this story", newest.read_text(encoding="utf-8"),
+                            count=1, flags=re.M), encoding="utf-8")
+    report = build_site(built, config)
+    assert not report.errors
+    assert page_file.stat().st_mtime_ns == before, "a story page that only links the entity was re-rendered"
+    assert report.rendered < (report.pages + report.feeds) // 3
+
+
 def _override_template(site: Path) -> None:
     source = (ROOT / "templates" / "404.html").read_text(encoding="utf-8")
     (site / "templates").mkdir(exist_ok=True)
