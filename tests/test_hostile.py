@@ -448,11 +448,16 @@ def test_config_with_wrong_types_names_the_key(site, cli, good):
 
 
 def test_config_unknown_keys_are_warned_with_a_suggestion_and_fail_only_with_strict(site, cli, good):
-    write(site / "config.yaml", "base_url: https://user.github.io/repo/\ntitel: Typo\nfeed: {itmes: 3}\n")
+    write(site / "config.yaml", "base_url: https://user.github.io/repo/\ntitel: Typo\nfeed: {itmes: 3}\n"
+                                "entities:\n  # a comment\n  index_min_articels: 2\n")
     ingest, build = _ingest_and_build(cli)
     assert (ingest.status, build.status) == (0, 0)
-    assert any("'titel'" in line and "did you mean 'title'" in line for line in build.problems("config.yaml"))
-    assert any("did you mean 'feed.items'" in line for line in build.problems("config.yaml"))
+    problems = build.problems("config.yaml")
+    assert any("config.yaml:2: unknown setting 'titel' is ignored; did you mean 'title'?" in line
+               for line in problems), problems
+    assert any("config.yaml:3: unknown setting 'feed.itmes'" in line and "did you mean 'feed.items'" in line
+               for line in problems), problems
+    assert any("config.yaml:6: unknown setting 'entities.index_min_articels'" in line for line in problems), problems
     assert cli("build", "--strict").status == 1
     assert (site / GOOD_PAGE).exists()
 
