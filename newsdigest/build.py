@@ -31,7 +31,7 @@ from .render_digest import render_digest_feeds, render_digest_pages
 from .search import SearchReport, index_site
 from .sitemap import render_sitemap
 from .urls import feed_route
-from .writer import OutputWriter
+from .writer import OutputWriter, recover
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
     report = BuildReport()
     content_dir = site_dir / "content"
     output_dir = output_dir or site_dir / "output"
+    recover(output_dir)  # a killed build's moves finished first: the quick paths below read output/
     cache = BuildCache(site_dir / ".cache" / "build.sqlite")
     template_dirs = [site_dir / "templates", DEFAULT_TEMPLATES]
     asset_dirs = list(dict.fromkeys([DEFAULT_ASSETS, site_dir / "site"]))

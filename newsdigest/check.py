@@ -23,6 +23,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from .config import Config
 from .errors import NewsdigestError
 from .httpserve import ServedSite, start_server
+from .writer import recover
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def crawl(root_url: str, site_url: str | None = None) -> list[str]:
 def check_site(site_dir: Path, config: Config) -> int:
     """Serve output/ under the Pages path of base_url on a free port and crawl it; 1 if anything is broken."""
     output = site_dir / "output"
+    recover(output)  # what a killed build left half-moved is finished before the crawl
     if not (output / "index.html").is_file():
         raise NewsdigestError("no built site to check", str(output), hint="run `python build.py build` first")
     server, thread = start_server(ServedSite(output, config.base_path), "127.0.0.1", 0)

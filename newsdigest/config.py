@@ -145,13 +145,14 @@ def load_config(site_dir: Path) -> Config:
     """
     path = site_dir / "config.yaml"
     raw = _read_yaml(path) if path.exists() else {}
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
     if os.environ.get(BASE_URL_ENV):
         raw["base_url"] = os.environ[BASE_URL_ENV]
     try:
-        config = _build(Config, raw, "", str(path))
+        config = _build(Config, raw, "", str(path), text)
     except ConfigError as exc:  # name the line too: "config.yaml:7: 'feed.items': ..."
-        if exc.line is None and path.exists() and exc.message.startswith("'"):
-            exc.line = _key_line(path.read_text(encoding="utf-8"), exc.message.split("'")[1])
+        if exc.line is None and text and exc.message.startswith("'"):
+            exc.line = _key_line(text, exc.message.split("'")[1])
         raise
     _check_values(config, f"{path} (or ${BASE_URL_ENV})" if os.environ.get(BASE_URL_ENV) else str(path))
     return config
@@ -205,14 +206,16 @@ def describe_settings(cls: type = Config, prefix: str = "") -> list[tuple[str, s
     return rows
 
 
-def _build(cls: type, raw: dict, prefix: str, path: str):
+def _build(cls: type, raw: dict, prefix: str, path: str, text: str = ""):
     hints = typing.get_type_hints(cls)
     names = {f.name: f for f in dataclasses.fields(cls)}
     for key in raw:
         if key not in names:
             close = difflib.get_close_matches(str(key), names, n=1)
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
-            log.warning("%s: unknown setting '%s%s' is ignored%s", path, prefix, key, hint)
+            line = _key_line(text, f"{prefix}{key}") if text else None
+            log.warning("%s: unknown setting '%s%s' is ignored%s", f"{path}:{line}" if line else path, prefix,
+                        key, hint)
     values = {}
     for name, f in names.items():
         if name not in raw:
@@ -221,7 +224,7 @@ def _build(cls: type, raw: dict, prefix: str, path: str):
         if dataclasses.is_dataclass(want):
             if not isinstance(value, dict):
                 raise ConfigError(f"'{key}': expected a mapping of settings, got {value!r}", path)
-            values[name] = _build(want, value, key + ".", path)
+            values[name] = _build(want, value, key + ".", path, text)
         else:
             values[name] = _coerce(key, value, want, f.metadata, path)
     return cls(**values)

@@ -4,7 +4,9 @@ The commit is made without touching the working tree or the index: output/ is
 added to a temporary index, written as a tree, and committed on top of the
 branch, with `.nojekyll` and, when `deploy.cname` is set, `CNAME`. Deploying
 refuses while content is uncommitted (the site would not match any commit) and
-when the build reports errors.
+when the build reports errors. While git reads output/ the writer's lock is held
+(any move a killed build left pending finished first), so no build moves files
+in meanwhile and a half-moved site is never published.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from .build import build_site
 from .config import Config
 from .errors import NewsdigestError
+from .writer import settled
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +53,9 @@ def deploy(site_dir: Path, config: Config, force: bool = False, push: bool = Tru
     if push:  # build on top of what the remote already has, so the push is a fast-forward
         _git(site_dir, "fetch", "--quiet", settings.remote,
              f"+refs/heads/{settings.branch}:refs/remotes/{settings.remote}/{settings.branch}", check=False)
-    commit = commit_folder(site_dir, site_dir / "output", settings.branch, message, settings.cname,
-                           fallback=f"refs/remotes/{settings.remote}/{settings.branch}")
+    with settled(site_dir / "output"):  # no build may move files in while git reads the folder
+        commit = commit_folder(site_dir, site_dir / "output", settings.branch, message, settings.cname,
+                               fallback=f"refs/remotes/{settings.remote}/{settings.branch}")
     if push:
         _git(site_dir, "push", "--quiet", settings.remote, f"refs/heads/{settings.branch}:refs/heads/{settings.branch}",
              what=f"push {settings.branch} to {settings.remote}",

@@ -106,23 +106,22 @@ def entity_markers(entity: Entity, config: Config) -> Markup:
                           sort={"date": latest.isoformat() if latest else ""})
 
 
-def index_site(folder: Path, binary: Path | None = None) -> SearchReport:
-    """Run Pagefind over a built folder; its bundle lands in folder/pagefind/."""
+def index_site(folder: Path, bundle: Path | None = None, binary: Path | None = None) -> SearchReport:
+    """Run Pagefind over a built folder; its bundle lands in `bundle` (default: folder/pagefind/)."""
     binary = binary or find_pagefind()
     if binary is None:
         raise BuildError("search: the Pagefind binary is missing", "requirements.txt",
                          hint="pip install 'pagefind[bin]', or set search: false in config.yaml")
     started = time.perf_counter()
-    bundle = urls.search_bundle_route().rstrip("/")
+    out = bundle or folder / urls.search_bundle_route()
     try:
-        done = subprocess.run([str(binary), "--site", str(folder), "--output-subdir", bundle, "--quiet"],
+        done = subprocess.run([str(binary), "--site", str(folder), "--output-path", str(out.resolve()), "--quiet"],
                               capture_output=True, text=True, timeout=1800, check=False)
     except OSError as exc:
         raise BuildError(f"search: cannot run Pagefind: {exc}", str(binary)) from exc
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
         raise BuildError(f"search: Pagefind failed: {detail[-1] if detail else done.returncode}", str(binary))
-    out = folder / bundle
     for name in UNUSED_UI:
         (out / name).unlink(missing_ok=True)
     pages = _canonical_meta(out)

@@ -25,6 +25,7 @@ from .build import BuildReport, build_site
 from .config import Config, load_config
 from .errors import NewsdigestError
 from .httpserve import ServedSite, start_server
+from .writer import recover
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,10 @@ class PreviewServer:
             name = f"serve-{os.getpid()}"
         else:
             self._claim, name = claim, "serve"
-        return self.cache_dir / f"{name}-a", self.cache_dir / f"{name}-b"
+        folders = self.cache_dir / f"{name}-a", self.cache_dir / f"{name}-b"
+        for folder in folders:  # a preview killed mid-build left moves to finish before either is served
+            recover(folder)
+        return folders
 
     def rebuild(self, changes: Iterable[Path] = ()) -> bool:
         """Ingest new wire files among `changes`, build into the folder not being served, switch if good.

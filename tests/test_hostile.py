@@ -4,6 +4,7 @@ clear line naming the file, the rest of the site still builds, nothing is lost o
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import errno
 import fcntl
@@ -399,12 +400,26 @@ def test_unreadable_files_are_reported(site, cli, good, monkeypatch):
     assert (site / GOOD_PAGE).exists()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode; covered by the monkeypatched test")
-def test_chmod_000_files_are_reported(site, cli, good):
+def test_chmod_000_files_are_reported(site, good):
+    """A real mode-000 file read by a real process. Root reads any file through the capabilities
+    CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so as root the ingest runs without them (dropped from
+    the bounding set before exec): root then meets file modes as their owner does."""
     locked = write(site / "content/wire/locked.txt", corpus.wire("Locked wire"))
     locked.chmod(0)
-    ingest, _ = _ingest_and_build(cli)
-    assert ingest.status == 1 and "Permission denied" in ingest.problems("content/wire/locked.txt")[0]
+    run = subprocess.run([sys.executable, str(ROOT / "build.py"), "ingest", "--site", str(site)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300,
+                         preexec_fn=_drop_file_capabilities if os.geteuid() == 0 else None)
+    problems = [line for line in run.stderr.splitlines() if "content/wire/locked.txt" in line]
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert len(problems) == 1 and "cannot read" in problems[0] and "Permission denied" in problems[0], problems
+    assert (site / "content/articles/2024/03/01/a-perfectly-ordinary-story.md").exists()
+
+
+def _drop_file_capabilities() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "cannot drop a capability")
 
 
 # ---------------------------------------------------------------- templates and config
@@ -448,11 +463,16 @@ def test_config_with_wrong_types_names_the_key(site, cli, good):
 
 
 def test_config_unknown_keys_are_warned_with_a_suggestion_and_fail_only_with_strict(site, cli, good):
-    write(site / "config.yaml", "base_url: https://user.github.io/repo/\ntitel: Typo\nfeed: {itmes: 3}\n")
+    write(site / "config.yaml", "base_url: https://user.github.io/repo/\ntitel: Typo\nfeed: {itmes: 3}\n"
+                                "entities:\n  # a comment\n  index_min_articels: 2\n")
     ingest, build = _ingest_and_build(cli)
     assert (ingest.status, build.status) == (0, 0)
-    assert any("'titel'" in line and "did you mean 'title'" in line for line in build.problems("config.yaml"))
-    assert any("did you mean 'feed.items'" in line for line in build.problems("config.yaml"))
+    problems = build.problems("config.yaml")
+    assert any("config.yaml:2: unknown setting 'titel' is ignored; did you mean 'title'?" in line
+               for line in problems), problems
+    assert any("config.yaml:3: unknown setting 'feed.itmes'" in line and "did you mean 'feed.items'" in line
+               for line in problems), problems
+    assert any("config.yaml:6: unknown setting 'entities.index_min_articels'" in line for line in problems), problems
     assert cli("build", "--strict").status == 1
     assert (site / GOOD_PAGE).exists()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -16,7 +15,6 @@ from newsdigest.build import build_site
 from newsdigest.config import load_config
 from newsdigest.content import gather_site, load_articles
 from newsdigest.feeds import make_feed, plan_feeds, render_feeds
-from newsdigest.writer import OutputWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -170,22 +168,3 @@ def test_spliced_feeds_equal_feedgen_writing_each_feed(tmp_path):
     for feed in feeds:
         for route, xml in make_feed(config, feed.route, feed.title, feed.description, feed.items):
             assert fast[route] == xml, route
-
-
-def test_a_build_killed_while_moving_files_in_is_finished_by_the_next(built):
-    output = built / "output"
-    before = snapshot(output)
-    changed = "404.html"
-    with OutputWriter(output, previous={rel: ("x", 0, 0) for rel in before}) as out:
-        assert out.incremental
-        out.write(changed, "<p>new</p>", key="k")
-        # Stop where a kill would: the journal written, nothing moved yet (the staging folder kept).
-        kept = out.tmp_dir.rename(out.tmp_dir.with_name(out.tmp_dir.name + "-killed"))
-        out.journal.write_text(json.dumps({"staging": kept.name, "moves": [changed],
-                                           "deletes": ["gone/already/page.html"]}), encoding="utf-8")
-        out.tmp_dir.mkdir()
-    assert snapshot(output) == before  # nothing moved in yet: the old site is whole
-    with OutputWriter(output):
-        pass  # the next build finishes the journal first
-    assert (output / changed).read_text() == "<p>new</p>"
-    assert not list(built.glob(".output.*-killed"))
