@@ -37,17 +37,25 @@ def fingerprint(*parts: object) -> str:
 
 def tree_stamps(folder: Path) -> list[tuple[str, int, int]]:
     """(relative path, mtime_ns, size) of every file under `folder`, sorted: a cheap change detector."""
-    out = []
-    if not folder.is_dir():
-        return out
-    for root, _dirs, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(root, name)
+    out: list[tuple[str, int, int]] = []
+
+    def scan(path: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+        for entry in entries:
             try:
-                st = os.stat(path)
+                if entry.is_dir(follow_symlinks=False):
+                    scan(entry.path, prefix + entry.name + "/")
+                elif not entry.is_dir():  # a symlinked folder is not entered, as os.walk does not
+                    st = entry.stat()
+                    out.append((prefix + entry.name, st.st_mtime_ns, st.st_size))
             except OSError:
                 continue
-            out.append((os.path.relpath(path, folder), st.st_mtime_ns, st.st_size))
+
+    if folder.is_dir():
+        scan(str(folder), "")
     return sorted(out)
 
 

@@ -9,8 +9,8 @@ keep the one parser.) The renderer's name is part of the build cache's key.
 from __future__ import annotations
 
 from functools import cache
-from importlib import metadata
 
+import markdown_it
 from markdown_it import MarkdownIt
 
 
@@ -22,4 +22,4 @@ def make_markdown() -> MarkdownIt:
 @cache
 def markdown_renderer_name() -> str:
     """Which parser (and version) renders Markdown, for the build cache's key."""
-    return "markdown-it-py " + metadata.version("markdown-it-py")
+    return "markdown-it-py " + markdown_it.__version__  # importlib.metadata costs 35 ms of every build

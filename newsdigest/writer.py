@@ -87,6 +87,7 @@ class OutputWriter:
 
     def __init__(self, output_dir: Path, previous: Manifest | None = None) -> None:
         self.output_dir = output_dir
+        self._output_prefix = os.path.join(output_dir, "")
         self.parent = output_dir.parent
         self.tmp_dir = _sibling(output_dir, f"tmp-{os.getpid()}")
         self.journal = _sibling(output_dir, "journal")
@@ -131,7 +132,7 @@ class OutputWriter:
 
     def _unchanged_on_disk(self, rel: str, old: tuple[str, int, int]) -> bool:
         try:
-            st = os.stat(self.output_dir / rel)
+            st = os.stat(self._output_prefix + rel)  # a string join: this runs for every file of the site
         except OSError:
             return False
         return st.st_size == old[1] and st.st_mtime_ns == old[2]
