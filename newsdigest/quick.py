@@ -75,9 +75,10 @@ def _last_build(cache: BuildCache, output_dir: Path) -> dict | None:
 
 
 def _output_intact(output_dir: Path, manifest: dict[str, tuple[str, int, int]]) -> bool:
+    prefix = os.path.join(output_dir, "")  # string joins: this stats every file of the site
     for rel, (_, size, mtime_ns) in manifest.items():
         try:
-            st = os.stat(output_dir / rel)
+            st = os.stat(prefix + rel)
         except OSError:
             return False
         if st.st_size != size or st.st_mtime_ns != mtime_ns:
