@@ -110,7 +110,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 out.write(route, text, owner=route)
             report.assets = out.copy_assets(asset_dirs, "assets/")
             out.write(".nojekyll", "")
-            if config.search:
+            if config.search.enabled:
                 report.search = out.run_indexer(index_site)
             out.commit()
             cache.save_manifest(output_dir, out.manifest)

@@ -21,7 +21,7 @@ from .config import Config
 from .content import TYPE_LABELS, Article, Entity, Site, Thread
 from .errors import TemplateError
 from .related import related_threads
-from .search import article_markers, entity_markers, thread_markers
+from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ENTITY_PAGE_SIZE = 20
@@ -57,7 +57,7 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
     env.globals.update(config=config, site_title=config.title, type_labels=TYPE_LABELS,
                        feed_route=urls.feed_route, asset=lambda name: url(urls.asset_route(name)),
                        day_route=urls.digest_route, month_route=lambda d: urls.archive_route(d.year, d.month),
-                       search_route=urls.search_route() if config.search else None)
+                       search_route=urls.search_route() if config.search.enabled else None)
     return env
 
 
@@ -114,6 +114,7 @@ class _Context:
         self.site = site
         self.config = config
         self.entity = site.entities
+        self.offered = choose_filters(site, config.search) if config.search.enabled else SearchFilters()
 
     def entities_of(self, article: Article) -> list[tuple[str, list[Entity]]]:
         return [(kind, [self.entity[(kind, n)] for n in article.entities.get(kind, ())
@@ -136,7 +137,8 @@ def render_article(article: Article, env, ctx: _Context) -> str:
                          else []) + [(e.route, e.name) for e in main] + [("", ctx.config.title)],
                   page_meta=seo.article_meta(article, thread, [e for _, es in groups for e in es], ctx.config),
                   related_stories=related_threads(ctx.site, article),
-                  search_markers=article_markers(article, thread, ctx.config) if ctx.config.search else "")
+                  search_markers=article_markers(article, thread, ctx.config, ctx.offered)
+                  if ctx.config.search.enabled else "")
 
 
 def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, str]]:
@@ -154,7 +156,8 @@ def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Itera
             entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,
             feeds=[(thread.route, f"Story: {thread.title}"), ("", config.title)],
             page_meta=seo.thread_meta(thread, config),
-            search_markers=thread_markers(thread, config) if config.search and len(thread.articles) > 1 else "")
+            search_markers=thread_markers(thread, config, ctx.offered)
+            if config.search.enabled and len(thread.articles) > 1 else "")
     threads = site.threads_by_latest()
     pages = max(1, math.ceil(len(threads) / config.per_page))
     for page in range(1, pages + 1):
@@ -182,7 +185,8 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
                 pagination=_pagination(entity.route, page, pages), canonical=urls.page_route(entity.route, page),
                 feeds=[(entity.route, f"{entity.name}"), ("", config.title)],
                 page_meta=seo.entity_meta(entity, config),
-                search_markers=entity_markers(entity, config) if config.search and page == 1 else "")
+                search_markers=entity_markers(entity, config, ctx.offered)
+                if config.search.enabled and page == 1 else "")
     by_type: dict[str, list[Entity]] = defaultdict(list)
     for entity in site.entities.values():
         by_type[entity.type].append(entity)

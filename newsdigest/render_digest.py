@@ -37,7 +37,7 @@ def render_digest_pages(site: Site, days: Sequence[Day], env: jinja2.Environment
                                 text_route=urls.newsletter_route(day.date, "txt"))
         yield urls.newsletter_route(day.date), render(env, "email.html", day=day, items=items)
         yield urls.newsletter_route(day.date, "txt"), render(env, "email.txt", day=day, items=items)
-    if config.search:
+    if config.search.enabled:
         yield urls.search_route(), render(env, "search.html", page_title="Search", canonical=urls.search_route(),
                                           bundle=urls.search_bundle_route(), feeds=[("", config.title)])
 
