@@ -138,7 +138,7 @@ def _counts(report: BuildReport) -> dict:
 def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedPage]]:
     """Every HTML page (and newsletter) of the site, planned but not rendered, in a stable order."""
     planner = PlanningEnvironment()
-    yield from render_site(site, planner, config)
+    yield from render_site(site, planner, config, days)
     yield from render_digest_pages(site, days, planner, config)
 
 

@@ -19,6 +19,7 @@ import jinja2
 from . import charts, seo, urls
 from .config import Config
 from .content import TYPE_LABELS, Article, Entity, Site, Thread
+from .digest import Day
 from .errors import TemplateError
 from .related import related_threads
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
@@ -93,14 +94,15 @@ def _template_file(env: jinja2.Environment, name: str) -> str:
         return name
 
 
-def render_site(site: Site, env: jinja2.Environment, config: Config) -> Iterator[tuple[str, str]]:
-    """Every HTML page of the site as (route, text), in a stable order."""
+def render_site(site: Site, env: jinja2.Environment, config: Config,
+                days: Sequence[Day] = ()) -> Iterator[tuple[str, str]]:
+    """Every HTML page of the site as (route, text), in a stable order; `days` adds days of updates only."""
     ctx = _Context(site, config)
     for article in site.articles:
         yield article.route, render_article(article, env, ctx)
     yield from render_thread_pages(site, env, config, ctx)
     yield from render_entity_pages(site, env, ctx)
-    yield from render_archive(site, env, config)
+    yield from render_archive(site, env, config, days)
     yield "404.html", render(env, "404.html", page_title="Page not found", feeds=[])
     for redirect in site.redirects:
         yield redirect.route, render(env, "redirect.html", target=redirect.target,
@@ -210,28 +212,36 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
             feeds=[("", config.title)], canonical=urls.entity_index_route(kind))
 
 
-def render_archive(site: Site, env, config: Config) -> Iterator[tuple[str, str]]:
-    """Archive by month, each month listing its days' articles."""
+def render_archive(site: Site, env, config: Config, digest_days: Sequence[Day] = ()) -> Iterator[tuple[str, str]]:
+    """Archive by month, each month listing its days' articles (and days that brought only updates)."""
     months: dict[tuple[int, int], list[Article]] = defaultdict(list)
     for article in site.articles:
         d = article.date.astimezone(config.tz)
         months[(d.year, d.month)].append(article)
+    updates = {d.date: d.update_count for d in digest_days if d.update_count}
+    for date in updates:
+        months.setdefault((date.year, date.month), [])
     ordered = sorted(months, reverse=True)
     yield urls.archive_route(), render(
         env, "archive.html", page_title="Archive", feeds=[("", config.title)],
         months=[{"year": y, "month": m, "label": dt.date(y, m, 1).strftime("%B %Y"),
                  "route": urls.archive_route(y, m), "count": len(months[(y, m)]),
-                 "days": len({a.date.astimezone(config.tz).date() for a in months[(y, m)]})} for y, m in ordered],
+                 "days": len({a.date.astimezone(config.tz).date() for a in months[(y, m)]}
+                             | {d for d in updates if (d.year, d.month) == (y, m)})} for y, m in ordered],
         canonical=urls.archive_route())
     for i, (y, m) in enumerate(ordered):
         days: dict[dt.date, list[Article]] = defaultdict(list)
         for article in months[(y, m)]:
             days[article.date.astimezone(config.tz).date()].append(article)
+        for date in updates:
+            if (date.year, date.month) == (y, m):
+                days.setdefault(date, [])
         newer = ordered[i - 1] if i > 0 else None
         older = ordered[i + 1] if i + 1 < len(ordered) else None
         yield urls.archive_route(y, m), render(
             env, "month.html", page_title=dt.date(y, m, 1).strftime("%B %Y"),
-            days=[(day, urls.digest_route(day), arts) for day, arts in sorted(days.items(), reverse=True)],
+            days=[(day, urls.digest_route(day), arts, updates.get(day, 0))
+                  for day, arts in sorted(days.items(), reverse=True)],
             feeds=[("", config.title)],
             newer=urls.archive_route(*newer) if newer else None,
             older=urls.archive_route(*older) if older else None, canonical=urls.archive_route(y, m))
