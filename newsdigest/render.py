@@ -26,6 +26,7 @@ from .search import SearchFilters, article_markers, choose_filters, entity_marke
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ENTITY_PAGE_SIZE = 20
+STORY_WINDOW = 9  # articles of its story an article page lists around itself: long stories stay light
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -139,8 +140,16 @@ def render_article(article: Article, env, ctx: _Context) -> str:
                          else []) + [(e.route, e.name) for e in main] + [("", ctx.config.title)],
                   page_meta=seo.article_meta(article, thread, [e for _, es in groups for e in es], ctx.config),
                   related_stories=related_threads(ctx.site, article),
+                  story=story_window(thread, article) if thread else [],
                   search_markers=article_markers(article, thread, ctx.config, ctx.offered)
                   if ctx.config.search.enabled else "")
+
+
+def story_window(thread: Thread, article: Article, size: int = STORY_WINDOW) -> list[Article]:
+    """At most `size` articles of the story, oldest first, with `article` as near the middle as can be."""
+    here = next((n for n, a in enumerate(thread.articles) if a.key == article.key), 0)
+    start = max(0, min(here - size // 2, len(thread.articles) - size))
+    return list(thread.articles[start:start + size])
 
 
 def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, str]]:
