@@ -338,12 +338,17 @@ def machine() -> dict:
             "python": platform.python_version(), "system": platform.platform(), "load_before": os.getloadavg()}
 
 
+def _print_head(columns: list[str]) -> None:
+    """A blank line, then the head of a Markdown table of right-aligned columns."""
+    print()
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---:|" * len(columns))
+
+
 def print_table(results: list[dict]) -> None:
     mb = 1e6
-    print()
-    print("| articles | cold build | CPU s | Hugo cold | ratio | peak RSS (tree) | Hugo RSS | files | "
-          "output MB (≤ 1000) | no change | one edit | one added |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    _print_head(["articles", "cold build", "CPU s", "Hugo cold", "ratio", "peak RSS (tree)", "Hugo RSS", "files",
+                 "output MB (≤ 1000)", "no change", "one edit", "one added"])
     for r in results:
         hugo = r.get("hugo") or {}
         ratio = f"{r['cold']['median_wall'] / hugo['median_wall']:.2f}×" if hugo else "–"
@@ -357,10 +362,8 @@ def print_table(results: list[dict]) -> None:
 
 def print_search(results: list[dict]) -> None:
     """Page weight and, where measured, the search index."""
-    print()
-    print("| articles | heaviest article (HTML + CSS) | cold build with search | Pagefind alone | CPU s | "
-          "pages indexed | index files | index MB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    _print_head(["articles", "heaviest article (HTML + CSS)", "cold build with search", "Pagefind alone", "CPU s",
+                 "pages indexed", "index files", "index MB"])
     for r in results:
         weight = r.get("heaviest_article") or {}
         kb = f"{weight['total'] / 1000:.1f} KB" if weight else "–"
@@ -384,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search-sizes", nargs="*", type=int, default=[10000],
                         help="sizes (among --sizes) whose Pagefind index is measured (one more cold build)")
     parser.add_argument("--no-save", action="store_true", help="don't write bench/results/")
+    parser.add_argument("--label", default="", help="saved as <date>-<size>-LABEL.json, so a partial run "
+                        "does not replace the day's full one")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     info = machine()
@@ -410,7 +415,7 @@ def _save(args, data: dict, name: str) -> None:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     data["machine"]["load_after"] = os.getloadavg()
-    path = RESULTS / f"{dt.date.today().isoformat()}-{name}.json"
+    path = RESULTS / f"{dt.date.today().isoformat()}-{name}{'-' + args.label if args.label else ''}.json"
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
