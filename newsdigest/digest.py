@@ -45,7 +45,8 @@ class DayThread:
     articles: tuple[Article, ...]  # that day's, oldest first
     earlier: tuple[Article, ...]  # the thread before that day, oldest first
     new_entities: tuple[tuple[str, str], ...]  # (type, name) first seen in the thread that day
-    updates: tuple[Update, ...] = ()  # that day's updates to articles of earlier days, oldest first
+    updates: tuple[Update, ...]  # that day's updates to articles of earlier days, oldest first
+    last_news: dt.datetime  # the day's latest article, update, or new version of that day's articles
 
     @property
     def latest(self) -> Article:
@@ -56,11 +57,6 @@ class DayThread:
     def is_new(self) -> bool:
         """True when the thread started that day."""
         return not self.earlier
-
-    @property
-    def last_news(self) -> dt.datetime:
-        """The time of the thread's latest article or update that day."""
-        return max([a.date for a in self.articles] + [u.received for u in self.updates])
 
 
 @dataclass(frozen=True)
@@ -144,6 +140,8 @@ def article_updates(article: Article, tz: dt.tzinfo) -> list[Update]:
 def _day_thread(thread: Thread, date: dt.date, tz: dt.tzinfo, articles: Sequence[Article],
                 updates: Sequence[Update]) -> DayThread:
     earlier = tuple(a for a in thread.articles if a.date.astimezone(tz).date() < date)
+    same_day = [t for a in articles for t in [a.updated, *(v.received for v in a.versions)]
+                if t is not None and t.astimezone(tz).date() == date]
     seen = {(k, n) for a in earlier for k, names in a.entities.items() for n in names}
     new: list[tuple[str, str]] = []
     if earlier:
@@ -152,7 +150,8 @@ def _day_thread(thread: Thread, date: dt.date, tz: dt.tzinfo, articles: Sequence
                 new += [(kind, n) for n in names if (kind, n) not in seen and (kind, n) not in new]
     return DayThread(thread=thread, articles=tuple(sorted(articles, key=lambda a: (a.date, a.key))),
                      earlier=earlier, new_entities=tuple(new),
-                     updates=tuple(sorted(updates, key=lambda u: (u.received, u.article.key))))
+                     updates=tuple(sorted(updates, key=lambda u: (u.received, u.article.key))),
+                     last_news=max([a.date for a in articles] + [u.received for u in updates] + same_day))
 
 
 def active_threads(site: Site, day: Day | None, tz: dt.tzinfo, *, days: int, limit: int) -> list[Thread]:
