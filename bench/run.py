@@ -4,7 +4,9 @@
 For each size: a cold build (no cache, no output/), the peak memory of the whole
 process tree, pages, files and bytes written (against GitHub Pages' 1 GB), a
 rebuild with nothing changed, after editing one article, after adding one; Hugo's
-cold build of the same corpus side by side; ingest throughput at 1k and 10k.
+cold build of the same corpus side by side; ingest throughput at 1k and 10k; the
+heaviest article page (HTML + CSS); at 10k, Pagefind's index: a cold build with
+search on, then the indexer alone over that output (seconds, CPU, index size).
 Builds run as subprocesses (`python build.py build`), timed from outside; the
 median of `--runs` is reported. Results go to the screen and bench/results/.
 """
@@ -26,6 +28,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -136,6 +139,54 @@ def tree_size(folder: Path) -> dict:
     return {"files": files, "pages": pages, "bytes": size}
 
 
+# The project's indexer over a built folder, as the build runs it; prints what it made as JSON.
+INDEX_ONLY = """
+import dataclasses, json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from newsdigest.search import index_site
+print(json.dumps(dataclasses.asdict(index_site(Path(sys.argv[2])))))
+"""
+BASE_PATH = urlsplit(re.search(r'base_url: "([^"]+)"', generate.CONFIG).group(1)).path  # "/digest/"
+ARTICLE_PAGE = re.compile(r"^\d{4}/\d{2}/\d{2}/[^/]+/index\.html$")
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"')
+
+
+def heaviest_article(output: Path, base_path: str) -> dict:
+    """The largest article page and the stylesheets it loads: what a reader downloads, in bytes."""
+    pages = [p for p in output.rglob("index.html") if ARTICLE_PAGE.match(p.relative_to(output).as_posix())]
+    if not pages:
+        return {}
+    biggest = max(pages, key=lambda p: (p.stat().st_size, p.as_posix()))
+    html = biggest.stat().st_size
+    css = sum((output / href.removeprefix(base_path)).stat().st_size
+              for href in STYLESHEET.findall(biggest.read_text(encoding="utf-8")))
+    return {"page": biggest.relative_to(output).as_posix(), "html": html, "css": css, "total": html + css}
+
+
+def bench_search(site: Path) -> dict:
+    """Search on: a cold build that indexes, then Pagefind alone over its output, timed from outside.
+
+    The search-off builds above carry no search markers (filters, story and entity
+    pages to index), so their output would give another index; hence one more build.
+    """
+    config = site / "config.yaml"
+    plain = config.read_text(encoding="utf-8")
+    config.write_text(plain.replace("search: false", "search: true"), encoding="utf-8")
+    try:
+        cold(site)
+        with_search = build(site)
+        article = heaviest_article(site / "output", BASE_PATH)
+        shutil.rmtree(site / "output" / "pagefind")
+        run = measure([PYTHON, "-c", INDEX_ONLY, str(ROOT), str(site / "output")])
+    finally:
+        config.write_text(plain, encoding="utf-8")
+    index = json.loads(run["output"].strip().splitlines()[-1])
+    return {"cold_with_search": _summary([with_search]), "heaviest_article_with_search": article,
+            "index": {"wall": run["wall"], "cpu": run["cpu"], "peak_rss": run["peak_rss"],
+                      "pages": index["pages"], "files": index["files"], "bytes": index["bytes"]}}
+
+
 def fresh_site(n: int) -> Path:
     """A working copy of corpus n (the corpus itself stays untouched)."""
     corpus = generate.ensure_corpus(n)
@@ -202,7 +253,7 @@ def bench_hugo(n: int, runs: int) -> dict | None:
             "peak_rss": max(r["peak_rss"] for r in results), **tree_size(site / "public")}
 
 
-def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True) -> dict:
+def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True, with_search: bool = False) -> dict:
     print(f"== {n} articles", flush=True)
     site = fresh_site(n)
     result: dict = {"articles": n}
@@ -214,6 +265,9 @@ def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True) -> dic
     result["cold"] = _summary(colds)
     result["output"] = tree_size(site / "output")
     result["output"]["fits_pages"] = result["output"]["bytes"] <= PAGES_LIMIT
+    result["heaviest_article"] = heaviest_article(site / "output", BASE_PATH)
+    print(f"  heaviest article page: {result['heaviest_article'].get('total', 0) / 1000:.1f} KB (HTML + CSS)",
+          flush=True)
     result["nochange"] = _summary([build(site) for _ in range(runs)])
     edits = []
     for i in range(runs):
@@ -230,6 +284,12 @@ def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True) -> dic
     print(f"  rebuilds: nothing changed {result['nochange']['median_wall']:.2f} s, one edit "
           f"{result['edit_one']['median_wall']:.2f} s"
           + (f", one added {result['add_one']['median_wall']:.2f} s" if adds else ""), flush=True)
+    if with_search:
+        result["search"] = bench_search(site)
+        index = result["search"]["index"]
+        print(f"  search: cold build with search {result['search']['cold_with_search']['median_wall']:.2f} s; "
+              f"Pagefind alone {index['wall']:.2f} s ({index['cpu']:.1f} s CPU), {index['pages']:,} pages, "
+              f"{index['files']:,} files, {index['bytes'] / 1e6:.1f} MB", flush=True)
     if with_hugo:
         result["hugo"] = bench_hugo(n, runs)
         if result["hugo"]:
@@ -278,12 +338,17 @@ def machine() -> dict:
             "python": platform.python_version(), "system": platform.platform(), "load_before": os.getloadavg()}
 
 
+def _print_head(columns: list[str]) -> None:
+    """A blank line, then the head of a Markdown table of right-aligned columns."""
+    print()
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---:|" * len(columns))
+
+
 def print_table(results: list[dict]) -> None:
     mb = 1e6
-    print()
-    print("| articles | cold build | CPU s | Hugo cold | ratio | peak RSS (tree) | Hugo RSS | files | "
-          "output MB (≤ 1000) | no change | one edit | one added |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    _print_head(["articles", "cold build", "CPU s", "Hugo cold", "ratio", "peak RSS (tree)", "Hugo RSS", "files",
+                 "output MB (≤ 1000)", "no change", "one edit", "one added"])
     for r in results:
         hugo = r.get("hugo") or {}
         ratio = f"{r['cold']['median_wall'] / hugo['median_wall']:.2f}×" if hugo else "–"
@@ -295,6 +360,23 @@ def print_table(results: list[dict]) -> None:
               + (f"{r['add_one']['median_wall']:.2f} s |" if r.get("add_one") else "– |"))
 
 
+def print_search(results: list[dict]) -> None:
+    """Page weight and, where measured, the search index."""
+    _print_head(["articles", "heaviest article (HTML + CSS)", "cold build with search", "Pagefind alone", "CPU s",
+                 "pages indexed", "index files", "index MB"])
+    for r in results:
+        weight = r.get("heaviest_article") or {}
+        kb = f"{weight['total'] / 1000:.1f} KB" if weight else "–"
+        search = r.get("search")
+        if not search:
+            print(f"| {r['articles']:,} | {kb} | – | – | – | – | – | – |")
+            continue
+        index = search["index"]
+        print(f"| {r['articles']:,} | {kb} | {search['cold_with_search']['median_wall']:.2f} s | "
+              f"{index['wall']:.2f} s | {index['cpu']:.1f} | {index['pages']:,} | {index['files']:,} | "
+              f"{index['bytes'] / 1e6:.1f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000, 50000])
@@ -302,18 +384,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-sizes", nargs="*", type=int, default=[1000, 10000])
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--no-add", action="store_true", help="skip the rebuild after adding an article")
+    parser.add_argument("--search-sizes", nargs="*", type=int, default=[10000],
+                        help="sizes (among --sizes) whose Pagefind index is measured (one more cold build)")
     parser.add_argument("--no-save", action="store_true", help="don't write bench/results/")
+    parser.add_argument("--label", default="", help="saved as <date>-<size>-LABEL.json, so a partial run "
+                        "does not replace the day's full one")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     info = machine()
     results = []
     for n in args.sizes:
-        results.append(bench_size(n, args.runs if n < 50_000 else 1, not args.no_hugo, not args.no_add))
+        results.append(bench_size(n, args.runs if n < 50_000 else 1, not args.no_hugo, not args.no_add,
+                                  n in args.search_sizes))
         _save(args, {"machine": info, **results[-1]}, f"{n}")
     ingests = [bench_ingest(n) for n in args.ingest_sizes]
     for item in ingests:
         _save(args, {"machine": info, "ingest": item}, f"ingest-{item['wire']}")
     print_table(results)
+    print_search(results)
     for item in ingests:
         print(f"ingest {item['wire']:,} wire articles: {item['per_second']:.1f} articles/s "
               f"({item['wall']:.1f} s, peak {item['peak_rss'] / 1e6:.0f} MB)")
@@ -327,7 +415,7 @@ def _save(args, data: dict, name: str) -> None:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     data["machine"]["load_after"] = os.getloadavg()
-    path = RESULTS / f"{dt.date.today().isoformat()}-{name}.json"
+    path = RESULTS / f"{dt.date.today().isoformat()}-{name}{'-' + args.label if args.label else ''}.json"
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 

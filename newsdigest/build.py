@@ -111,7 +111,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 out.write(route, text, owner=route)
             report.assets = out.copy_assets(asset_dirs, "assets/")
             out.write(".nojekyll", "")
-            if config.search:
+            if config.search.enabled:
                 report.search = out.run_indexer(index_site)
             out.commit()
             cache.save_manifest(output_dir, out.manifest)
@@ -139,7 +139,7 @@ def _counts(report: BuildReport) -> dict:
 def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedPage]]:
     """Every HTML page (and newsletter) of the site, planned but not rendered, in a stable order."""
     planner = PlanningEnvironment()
-    yield from render_site(site, planner, config)
+    yield from render_site(site, planner, config, days)
     yield from render_digest_pages(site, days, planner, config)
 
 

@@ -92,6 +92,17 @@ class VersionSettings:
 
 
 @dataclass(frozen=True)
+class SearchSettings:
+    enabled: bool = _setting(True, "build a Pagefind search index and the search page "
+                             "(`search: false` is short for `search: {enabled: false}`)")
+    filter_min_articles: int = _setting(
+        3, "people, organizations, places and stories in fewer articles are found by text, not offered "
+        "as filters", min=1)
+    filter_values: int = _setting(50, "most-mentioned values offered per filter (person, organization, "
+                                  "place, story); 0: no limit", min=0)
+
+
+@dataclass(frozen=True)
 class DeploySettings:
     branch: str = _setting("gh-pages", "branch that `deploy` publishes output/ to")
     remote: str = _setting("origin", "git remote that `deploy` pushes to")
@@ -118,7 +129,7 @@ class Config:
     future_articles: str = _setting(
         "publish", "what to do with articles dated in the future: publish, or skip",
         choices=("publish", "skip"))
-    search: bool = _setting(True, "build a Pagefind search index and the search page")
+    search: SearchSettings = _setting(SearchSettings(), "static search")
     feed: FeedSettings = _setting(FeedSettings(), "feeds")
     digest: DigestSettings = _setting(DigestSettings(), "daily digests and the front page")
     entities: EntitySettings = _setting(EntitySettings(), "named entities")
@@ -222,6 +233,8 @@ def _build(cls: type, raw: dict, prefix: str, path: str, text: str = ""):
             continue
         key, value, want = prefix + name, raw[name], hints[name]
         if dataclasses.is_dataclass(want):
+            if isinstance(value, bool) and "enabled" in {f.name for f in dataclasses.fields(want)}:
+                value = {"enabled": value}  # `search: false` turns the whole section off
             if not isinstance(value, dict):
                 raise ConfigError(f"'{key}': expected a mapping of settings, got {value!r}", path)
             values[name] = _build(want, value, key + ".", path, text)

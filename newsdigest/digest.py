@@ -1,7 +1,9 @@
 """Daily digests: a `Site` grouped into days, each day its threads and what changed.
 
 Pure: the site in, `Day` records out. A day is a calendar day in the site's
-time zone; a thread appears on every day it received an article.
+time zone; a thread appears on every day it received an article or a new
+version of an earlier one (an update, from the article's `versions:`, or its
+`updated:` time when it has no version history).
 """
 
 from __future__ import annotations
@@ -16,17 +18,40 @@ from .content import Article, Site, Thread
 
 
 @dataclass(frozen=True)
+class Update:
+    """A new version of an article that arrived on a later day than the article itself."""
+
+    article: Article
+    received: dt.datetime
+    headline: str  # the version's headline
+    note: str = ""  # what the version brought, as the wire said: "Adds Kremlin comment"
+    is_correction: bool = False
+
+    @property
+    def route(self) -> str:
+        return self.article.route
+
+    @property
+    def detail(self) -> str:
+        """What to say about the update: its note, else its headline when that differs from the title."""
+        return self.note or (self.headline if self.headline != self.article.title else "")
+
+
+@dataclass(frozen=True)
 class DayThread:
-    """One thread on one day: the articles it received and what they brought."""
+    """One thread on one day: the articles it received, the updates to earlier ones, what they brought."""
 
     thread: Thread
     articles: tuple[Article, ...]  # that day's, oldest first
     earlier: tuple[Article, ...]  # the thread before that day, oldest first
     new_entities: tuple[tuple[str, str], ...]  # (type, name) first seen in the thread that day
+    updates: tuple[Update, ...]  # that day's updates to articles of earlier days, oldest first
+    last_news: dt.datetime  # the day's latest article, update, or new version of that day's articles
 
     @property
     def latest(self) -> Article:
-        return self.articles[-1]
+        """The day's newest article, or on a day of updates only, the article updated last."""
+        return self.articles[-1] if self.articles else self.updates[-1].article
 
     @property
     def is_new(self) -> bool:
@@ -49,24 +74,49 @@ class Day:
 
     @property
     def articles(self) -> list[Article]:
+        """The articles first published that day."""
         return [a for t in self.threads for a in t.articles]
+
+    @property
+    def updates(self) -> list[Update]:
+        return [u for t in self.threads for u in t.updates]
 
     @property
     def article_count(self) -> int:
         return sum(len(t.articles) for t in self.threads)
 
+    @property
+    def update_count(self) -> int:
+        return sum(len(t.updates) for t in self.threads)
+
+    @property
+    def last_news(self) -> dt.datetime:
+        """The latest article or update of the day."""
+        return max(t.last_news for t in self.threads)
+
+    @property
+    def last_change(self) -> dt.datetime:
+        """When what the day's digest shows last changed: its articles' latest versions included."""
+        return max([a.updated or a.date for a in self.articles]
+                   + [max(u.received, u.article.updated or u.received) for u in self.updates])
+
 
 def group_days(site: Site, tz: dt.tzinfo) -> list[Day]:
-    """Every day with articles, newest first, each linked to the days before and after."""
+    """Every day with articles or updates, newest first, each linked to the days before and after."""
     by_day: dict[dt.date, dict[str, list[Article]]] = defaultdict(lambda: defaultdict(list))
+    updates_by_day: dict[dt.date, dict[str, list[Update]]] = defaultdict(lambda: defaultdict(list))
     for thread in site.threads.values():
         for article in thread.articles:
             by_day[article.date.astimezone(tz).date()][thread.id].append(article)
-    dates = sorted(by_day)
+            for update in article_updates(article, tz):
+                updates_by_day[update.received.astimezone(tz).date()][thread.id].append(update)
+    dates = sorted(set(by_day) | set(updates_by_day))
     days = []
     for i, date in enumerate(dates):
-        items = [_day_thread(site.threads[tid], arts) for tid, arts in by_day[date].items()]
-        items.sort(key=lambda t: (max(a.last_active for a in t.articles), t.thread.id), reverse=True)
+        ids = sorted(set(by_day.get(date, {})) | set(updates_by_day.get(date, {})))
+        items = [_day_thread(site.threads[tid], date, tz, by_day.get(date, {}).get(tid, []),
+                             updates_by_day.get(date, {}).get(tid, [])) for tid in ids]
+        items.sort(key=lambda t: (t.last_news, t.thread.id), reverse=True)
         days.append(Day(date=date, threads=tuple(items),
                         previous=dates[i - 1] if i > 0 else None,
                         next=dates[i + 1] if i + 1 < len(dates) else None))
@@ -74,9 +124,24 @@ def group_days(site: Site, tz: dt.tzinfo) -> list[Day]:
     return days
 
 
-def _day_thread(thread: Thread, articles: Sequence[Article]) -> DayThread:
-    todays = {a.key for a in articles}
-    earlier = tuple(a for a in thread.articles if a.key not in todays and a.date < articles[0].date)
+def article_updates(article: Article, tz: dt.tzinfo) -> list[Update]:
+    """The article's versions received after the day it was published, the last of each day only."""
+    published = article.date.astimezone(tz).date()
+    if article.versions:
+        found = [Update(article, v.received, v.headline, v.note, v.is_correction) for v in article.versions]
+    elif article.updated:  # an update set by hand, with no version history
+        found = [Update(article, article.updated, article.title)]
+    else:
+        return []
+    last_of_day = {u.received.astimezone(tz).date(): u for u in sorted(found, key=lambda u: u.received)}
+    return [u for day, u in sorted(last_of_day.items()) if day > published]
+
+
+def _day_thread(thread: Thread, date: dt.date, tz: dt.tzinfo, articles: Sequence[Article],
+                updates: Sequence[Update]) -> DayThread:
+    earlier = tuple(a for a in thread.articles if a.date.astimezone(tz).date() < date)
+    same_day = [t for a in articles for t in [a.updated, *(v.received for v in a.versions)]
+                if t is not None and t.astimezone(tz).date() == date]
     seen = {(k, n) for a in earlier for k, names in a.entities.items() for n in names}
     new: list[tuple[str, str]] = []
     if earlier:
@@ -84,7 +149,9 @@ def _day_thread(thread: Thread, articles: Sequence[Article]) -> DayThread:
             for kind, names in article.entities.items():
                 new += [(kind, n) for n in names if (kind, n) not in seen and (kind, n) not in new]
     return DayThread(thread=thread, articles=tuple(sorted(articles, key=lambda a: (a.date, a.key))),
-                     earlier=earlier, new_entities=tuple(new))
+                     earlier=earlier, new_entities=tuple(new),
+                     updates=tuple(sorted(updates, key=lambda u: (u.received, u.article.key))),
+                     last_news=max([a.date for a in articles] + [u.received for u in updates] + same_day))
 
 
 def active_threads(site: Site, day: Day | None, tz: dt.tzinfo, *, days: int, limit: int) -> list[Thread]:

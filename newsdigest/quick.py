@@ -112,7 +112,7 @@ def remember_build(cache: BuildCache, output_dir: Path, inputs: Inputs | None, c
 def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_dir: Path,
                      inputs: Inputs | None) -> tuple[dict, int, int] | None:
     """Patch the pages and feeds of articles whose body text alone changed; (counts, files, bytes) or None."""
-    if inputs is None or config.search or not output_dir.is_dir():
+    if inputs is None or config.search.enabled or not output_dir.is_dir():
         return None
     last = _last_build(cache, output_dir)
     if last is None or last["others"] != inputs.others or set(last["articles"]) != set(inputs.articles):

@@ -19,12 +19,14 @@ import jinja2
 from . import charts, seo, urls
 from .config import Config
 from .content import TYPE_LABELS, Article, Entity, EntityRef, Site, Thread
+from .digest import Day
 from .errors import TemplateError
 from .related import related_threads
-from .search import article_markers, entity_markers, thread_markers
+from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ENTITY_PAGE_SIZE = 20
+STORY_WINDOW = 9  # articles of its story an article page lists around itself: long stories stay light
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -57,7 +59,7 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
     env.globals.update(config=config, site_title=config.title, type_labels=TYPE_LABELS,
                        feed_route=urls.feed_route, asset=lambda name: url(urls.asset_route(name)),
                        day_route=urls.digest_route, month_route=lambda d: urls.archive_route(d.year, d.month),
-                       search_route=urls.search_route() if config.search else None)
+                       search_route=urls.search_route() if config.search.enabled else None)
     return env
 
 
@@ -93,14 +95,15 @@ def _template_file(env: jinja2.Environment, name: str) -> str:
         return name
 
 
-def render_site(site: Site, env: jinja2.Environment, config: Config) -> Iterator[tuple[str, str]]:
-    """Every HTML page of the site as (route, text), in a stable order."""
+def render_site(site: Site, env: jinja2.Environment, config: Config,
+                days: Sequence[Day] = ()) -> Iterator[tuple[str, str]]:
+    """Every HTML page of the site as (route, text), in a stable order; `days` adds days of updates only."""
     ctx = _Context(site, config)
     for article in site.articles:
         yield article.route, render_article(article, env, ctx)
     yield from render_thread_pages(site, env, config, ctx)
     yield from render_entity_pages(site, env, ctx)
-    yield from render_archive(site, env, config)
+    yield from render_archive(site, env, config, days)
     yield "404.html", render(env, "404.html", page_title="Page not found", feeds=[])
     for redirect in site.redirects:
         yield redirect.route, render(env, "redirect.html", target=redirect.target,
@@ -114,6 +117,7 @@ class _Context:
         self.site = site
         self.config = config
         self.entity = site.entities
+        self.offered = choose_filters(site, config.search) if config.search.enabled else SearchFilters()
 
     def entities_of(self, article: Article) -> list[tuple[str, list[EntityRef]]]:
         return [(kind, [self.entity[(kind, n)].ref for n in article.entities.get(kind, ())
@@ -136,7 +140,16 @@ def render_article(article: Article, env, ctx: _Context) -> str:
                          else []) + [(e.route, e.name) for e in main] + [("", ctx.config.title)],
                   page_meta=seo.article_meta(article, thread, [e for _, es in groups for e in es], ctx.config),
                   related_stories=related_threads(ctx.site, article),
-                  search_markers=article_markers(article, thread, ctx.config) if ctx.config.search else "")
+                  story=story_window(thread, article) if thread else [],
+                  search_markers=article_markers(article, thread, ctx.config, ctx.offered)
+                  if ctx.config.search.enabled else "")
+
+
+def story_window(thread: Thread, article: Article, size: int = STORY_WINDOW) -> list[Article]:
+    """At most `size` articles of the story, oldest first, with `article` as near the middle as can be."""
+    here = next((n for n, a in enumerate(thread.articles) if a.key == article.key), 0)
+    start = max(0, min(here - size // 2, len(thread.articles) - size))
+    return list(thread.articles[start:start + size])
 
 
 def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, str]]:
@@ -154,7 +167,8 @@ def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Itera
             entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,
             feeds=[(thread.route, f"Story: {thread.title}"), ("", config.title)],
             page_meta=seo.thread_meta(thread, config),
-            search_markers=thread_markers(thread, config) if config.search and len(thread.articles) > 1 else "")
+            search_markers=thread_markers(thread, config, ctx.offered)
+            if config.search.enabled and len(thread.articles) > 1 else "")
     threads = site.threads_by_latest()
     pages = max(1, math.ceil(len(threads) / config.per_page))
     for page in range(1, pages + 1):
@@ -182,7 +196,8 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
                 pagination=_pagination(entity.route, page, pages), canonical=urls.page_route(entity.route, page),
                 feeds=[(entity.route, f"{entity.name}"), ("", config.title)],
                 page_meta=seo.entity_meta(entity, config),
-                search_markers=entity_markers(entity, config) if config.search and page == 1 else "")
+                search_markers=entity_markers(entity, config, ctx.offered)
+                if config.search.enabled and page == 1 else "")
     by_type: dict[str, list[Entity]] = defaultdict(list)
     for entity in site.entities.values():
         by_type[entity.type].append(entity)
@@ -206,28 +221,36 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
             feeds=[("", config.title)], canonical=urls.entity_index_route(kind))
 
 
-def render_archive(site: Site, env, config: Config) -> Iterator[tuple[str, str]]:
-    """Archive by month, each month listing its days' articles."""
+def render_archive(site: Site, env, config: Config, digest_days: Sequence[Day] = ()) -> Iterator[tuple[str, str]]:
+    """Archive by month, each month listing its days' articles (and days that brought only updates)."""
     months: dict[tuple[int, int], list[Article]] = defaultdict(list)
     for article in site.articles:
         d = article.date.astimezone(config.tz)
         months[(d.year, d.month)].append(article)
+    updates = {d.date: d.update_count for d in digest_days if d.update_count}
+    for date in updates:
+        months.setdefault((date.year, date.month), [])
     ordered = sorted(months, reverse=True)
     yield urls.archive_route(), render(
         env, "archive.html", page_title="Archive", feeds=[("", config.title)],
         months=[{"year": y, "month": m, "label": dt.date(y, m, 1).strftime("%B %Y"),
                  "route": urls.archive_route(y, m), "count": len(months[(y, m)]),
-                 "days": len({a.date.astimezone(config.tz).date() for a in months[(y, m)]})} for y, m in ordered],
+                 "days": len({a.date.astimezone(config.tz).date() for a in months[(y, m)]}
+                             | {d for d in updates if (d.year, d.month) == (y, m)})} for y, m in ordered],
         canonical=urls.archive_route())
     for i, (y, m) in enumerate(ordered):
         days: dict[dt.date, list[Article]] = defaultdict(list)
         for article in months[(y, m)]:
             days[article.date.astimezone(config.tz).date()].append(article)
+        for date in updates:
+            if (date.year, date.month) == (y, m):
+                days.setdefault(date, [])
         newer = ordered[i - 1] if i > 0 else None
         older = ordered[i + 1] if i + 1 < len(ordered) else None
         yield urls.archive_route(y, m), render(
             env, "month.html", page_title=dt.date(y, m, 1).strftime("%B %Y"),
-            days=[(day, urls.digest_route(day), arts) for day, arts in sorted(days.items(), reverse=True)],
+            days=[(day, urls.digest_route(day), arts, updates.get(day, 0))
+                  for day, arts in sorted(days.items(), reverse=True)],
             feeds=[("", config.title)],
             newer=urls.archive_route(*newer) if newer else None,
             older=urls.archive_route(*older) if older else None, canonical=urls.archive_route(y, m))

@@ -37,7 +37,7 @@ def render_digest_pages(site: Site, days: Sequence[Day], env: jinja2.Environment
                                 text_route=urls.newsletter_route(day.date, "txt"))
         yield urls.newsletter_route(day.date), render(env, "email.html", day=day, items=items)
         yield urls.newsletter_route(day.date, "txt"), render(env, "email.txt", day=day, items=items)
-    if config.search:
+    if config.search.enabled:
         yield urls.search_route(), render(env, "search.html", page_title="Search", canonical=urls.search_route(),
                                           bundle=urls.search_bundle_route(), feeds=[("", config.title)])
 
@@ -60,18 +60,16 @@ def render_digest_feeds(site: Site, days: Sequence[Day], env: jinja2.Environment
     for kind in ("rss", "atom"):
         fg = make_channel(config, DIGEST_FEEDS, f"Daily digest \u2014 {config.title}",
                           f"{config.description} One item a day.", link, kind, page="")
-        fg.updated(max((a.updated or a.date for a in chosen[0].articles), default=None) if chosen
-                   else "1970-01-01T00:00:00+00:00")
+        fg.updated(chosen[0].last_change if chosen else "1970-01-01T00:00:00+00:00")
         for day, body in zip(chosen, bodies, strict=True):
             url = link.absolute(day.route)
-            last = max(a.updated or a.date for a in day.articles)
             entry = fg.add_entry(order="append")
             entry.id(url)
             entry.guid(url, permalink=True)
             entry.title(f"{config.title}: {day.date.strftime(config.date_format)}")
             entry.link(href=url)
-            entry.published(max(a.date for a in day.articles))
-            entry.updated(last)
+            entry.published(day.last_news)
+            entry.updated(day.last_change)
             entry.summary("; ".join(t.latest.title for t in day.threads))
             entry.content(body, type="html")
         xml = fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)

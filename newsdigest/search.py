@@ -7,6 +7,11 @@ entity headers. Filters (type of page, story, person, organization, place, year,
 month), metadata (date, byline) and the date sort key are empty marker spans, one
 key each (Pagefind reads one key per attribute).
 
+Only the most-mentioned people, organizations, places and stories become filter
+values (`search.filter_min_articles`, `search.filter_values`): at 10k articles a
+filter listing every name would run to thousands of checkboxes. Every name is
+still found by text, in article bodies and on its own page.
+
 Pagefind writes its metadata file with filters in hash-map order, which varies
 between runs; `_canonical_meta` sorts them so the same site gives the same bytes.
 """
@@ -28,8 +33,8 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from . import urls
-from .config import Config
-from .content import Article, Entity, Thread
+from .config import Config, SearchSettings
+from .content import Article, Entity, Site, Thread
 from .errors import BuildError
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,27 @@ class SearchReport:
     files: int
     bytes: int
     seconds: float
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """The entities (type, name) and story ids offered as filter values on the search page."""
+
+    entities: frozenset[tuple[str, str]] = frozenset()
+    stories: frozenset[str] = frozenset()
+
+
+def choose_filters(site: Site, settings: SearchSettings) -> SearchFilters:
+    """Per type, the entities and stories in the most articles (at least `filter_min_articles`)."""
+    least, limit = settings.filter_min_articles, settings.filter_values or None
+    entities: set[tuple[str, str]] = set()
+    for kind in TYPE_NAMES:
+        ranked = sorted((-len(e.articles), e.name, key) for key, e in site.entities.items()
+                        if key[0] == kind and len(e.articles) >= least)
+        entities.update(key for _, _, key in ranked[:limit])
+    stories = sorted((-len(t.articles), t.title, t.id) for t in site.threads.values()
+                     if len(t.articles) >= max(2, least))
+    return SearchFilters(entities=frozenset(entities), stories=frozenset(tid for _, _, tid in stories[:limit]))
 
 
 def find_pagefind() -> Path | None:
@@ -74,11 +100,12 @@ def search_markers(kind: str, *, filters: Mapping[str, Iterable[str]] = {},
                           for what, key, value in spans))
 
 
-def article_markers(article: Article, thread: Thread | None, config: Config) -> Markup:
+def article_markers(article: Article, thread: Thread | None, config: Config, offered: SearchFilters) -> Markup:
     """An article: its story, the entities it mentions, its month; byline and date to show."""
     local = article.date.astimezone(config.tz)
-    filters = {"Story": [thread.title] if thread and len(thread.articles) > 1 else []}
-    filters.update({TYPE_NAMES[k]: article.entities.get(k, ()) for k in TYPE_NAMES})
+    filters = {"Story": [thread.title] if thread and thread.id in offered.stories else []}
+    filters.update({TYPE_NAMES[k]: [n for n in article.entities.get(k, ()) if (k, n) in offered.entities]
+                    for k in TYPE_NAMES})
     filters.update(Year=[f"{local:%Y}"], Month=[f"{local:%Y-%m}"])
     return search_markers("Article", filters=filters,
                           meta={"date": local.strftime(config.date_format), "byline": ", ".join(article.byline),
@@ -86,22 +113,24 @@ def article_markers(article: Article, thread: Thread | None, config: Config) -> 
                           sort={"date": local.isoformat()})
 
 
-def thread_markers(thread: Thread, config: Config) -> Markup:
+def thread_markers(thread: Thread, config: Config, offered: SearchFilters) -> Markup:
     """A story: its title as the story filter, its key entities, the months it spans."""
     months = sorted({a.date.astimezone(config.tz).strftime("%Y-%m") for a in thread.articles})
-    filters: dict[str, list[str]] = {"Story": [thread.title]}
+    filters: dict[str, list[str]] = {"Story": [thread.title] if thread.id in offered.stories else []}
     for kind, name in thread.entities:
-        filters.setdefault(TYPE_NAMES[kind], []).append(name)
+        if (kind, name) in offered.entities:
+            filters.setdefault(TYPE_NAMES[kind], []).append(name)
     filters.update(Year=sorted({m[:4] for m in months}), Month=months)
     latest = thread.latest.date.astimezone(config.tz)
     return search_markers("Story", filters=filters,
                           meta={"date": latest.strftime(config.date_format)}, sort={"date": latest.isoformat()})
 
 
-def entity_markers(entity: Entity, config: Config) -> Markup:
+def entity_markers(entity: Entity, config: Config, offered: SearchFilters) -> Markup:
     """A person, organisation or place: found by its name and its type."""
     latest = entity.articles[0].date.astimezone(config.tz) if entity.articles else None
-    return search_markers(TYPE_NAMES[entity.type], filters={TYPE_NAMES[entity.type]: [entity.name]},
+    own = [entity.name] if (entity.type, entity.name) in offered.entities else []
+    return search_markers(TYPE_NAMES[entity.type], filters={TYPE_NAMES[entity.type]: own},
                           meta={"date": latest.strftime(config.date_format) if latest else ""},
                           sort={"date": latest.isoformat() if latest else ""})
 

@@ -109,7 +109,7 @@ def site_meta(config: Config) -> PageMeta:
     data: dict = {"@context": "https://schema.org", "@type": "WebSite", "url": config.base_url,
                   "name": config.title, "description": config.description, "inLanguage": config.language,
                   "publisher": _publisher(config)}
-    if config.search:
+    if config.search.enabled:
         target = urls.Urls(config.base_url, config.base_path).absolute(urls.search_route())
         data["potentialAction"] = {"@type": "SearchAction", "target": f"{target}?q={{query}}",
                                    "query-input": "required name=query"}

@@ -30,7 +30,7 @@ def sitemap_rows(site: Site, days: Sequence[Day] = ()) -> list[tuple[str, dt.dat
     rows += [(a.route, a.updated or a.date) for a in site.articles]
     rows += [(t.route, t.latest.date) for t in sorted(site.threads.values(), key=lambda t: t.id)]
     rows += [(e.route, e.articles[0].date) for _, e in sorted(site.entities.items())]
-    rows += [(d.route, max(a.updated or a.date for a in d.articles)) for d in days]
+    rows += [(d.route, d.last_change) for d in days]
     return rows
 
 

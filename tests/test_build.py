@@ -208,3 +208,16 @@ def test_articles_without_a_thread_are_stories_of_their_own(site):
     article(site, "2024/02/02/same.md", "Second", "2024-02-02T09:00:00+00:00")
     build(site)
     assert len(page(site, "threads/").css(".articles > li")) == 2
+
+
+def test_article_page_lists_the_story_around_itself_not_all_of_a_long_one(site):
+    for n in range(1, 13):
+        article(site, f"2024/02/{n:02d}/part-{n}.md", f"Part {n}", f"2024-02-{n:02d}T09:00:00+00:00", thread="long")
+    build(site)
+    first, middle, last = (page(site, f"2024/02/{n:02d}/part-{n}/") for n in (1, 7, 12))
+    assert text_of(first, ".timeline-list li strong") == ["Part 1"]
+    assert [t.split(" Part ")[1] for t in text_of(first, ".timeline-list li")] == [str(n) for n in range(1, 10)]
+    assert [t.split(" Part ")[1] for t in text_of(middle, ".timeline-list li")] == [str(n) for n in range(3, 12)]
+    assert [t.split(" Part ")[1] for t in text_of(last, ".timeline-list li")] == [str(n) for n in range(4, 13)]
+    more = last.css_first(".timeline-list + p")
+    assert more.css_first("a").attributes["href"] == "/repo/threads/long/" and "(12 articles)" in more.text()

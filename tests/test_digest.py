@@ -130,3 +130,84 @@ def test_digest_feed_has_one_item_per_day(days_site):
         assert [link.href for link in feed.feed.links if link.rel == "self"] == [BASE + "digest/" + name]
         content = feed.entries[1].content[0].value
         assert BASE + "2024/01/16/quake/" in content and "style=" in content and "<script" not in content
+
+
+@pytest.fixture
+def updates_site(site: Path) -> Path:
+    """An article updated the next day (a wire version) and corrected the day after; one updated by hand."""
+    article(site, "2024/01/15/flood.md", "Flood reaches the capital", "2024-01-15T08:00:00+00:00",
+            thread="flood", extra="updated: 2024-01-17T06:00:00+00:00")
+    article(site, "2024/01/15/ties.md", "Russia says it will build ties", "2024-01-15T09:00:00+00:00",
+            thread="rnk", entities={"person": ["Vladimir Putin"]})
+    article(site, "2024/01/16/lauds.md", "Minister lauds ties with Moscow", "2024-01-16T10:00:00+00:00",
+            thread="rnk", entities={"person": ["Vladimir Putin"]}, extra="""
+updated: 2024-01-18T07:00:00+00:00
+versions:
+  - {received: 2024-01-16T10:00:00+00:00, headline: Minister lauds ties}
+  - {received: 2024-01-16T15:00:00+00:00, headline: Minister lauds ties, marker: UPDATE 1, note: Adds quotes}
+  - {received: 2024-01-17T08:00:00+00:00, headline: Minister lauds ties with Moscow, marker: UPDATE 2,
+     note: Adds Kremlin comment}
+  - {received: 2024-01-18T07:00:00+00:00, headline: Minister lauds ties with Moscow, marker: CORRECTED,
+     note: Corrects minister's name in paragraph 2}
+""")
+    article(site, "2024/01/17/quake.md", "Earthquake hits coast", "2024-01-17T12:00:00+00:00", thread="quake")
+    return site
+
+
+def test_updates_are_grouped_on_the_day_they_arrived(updates_site):
+    config = load_config(updates_site)
+    site = gather_site(load_articles(updates_site / "content" / "articles", config)[0], config)
+    days = group_days(site, config.tz)
+    assert [d.date.day for d in days] == [18, 17, 16, 15]
+    corrected, busy, published = days[0], days[1], days[2]
+    assert [t.thread.id for t in corrected.threads] == ["rnk"] and corrected.article_count == 0
+    [update] = corrected.updates
+    assert (update.article.title, update.is_correction, update.detail) == (
+        "Minister lauds ties with Moscow", True, "Corrects minister's name in paragraph 2")
+    assert corrected.threads[0].latest.title == "Minister lauds ties with Moscow"
+    assert [t.thread.id for t in busy.threads] == ["quake", "rnk", "flood"]  # latest news of the day first
+    assert [(u.article.slug, u.detail) for u in busy.updates] == [("lauds", "Adds Kremlin comment"), ("flood", "")]
+    assert not published.updates  # the same day's update is the article itself
+    assert [a.title for a in busy.threads[1].earlier] == ["Russia says it will build ties",
+                                                          "Minister lauds ties with Moscow"]
+    assert (busy.previous, busy.next) == (dt.date(2024, 1, 16), dt.date(2024, 1, 18))
+    assert [t.id for t in active_threads(site, corrected, config.tz, days=7, limit=5)] == ["quake", "flood"]
+
+
+def test_day_page_lists_updates_under_their_story(updates_site):
+    build(updates_site)
+    doc = page(updates_site, "digest/2024/01/17/")
+    assert text_of(doc, ".digest h2") == ["Earthquake hits coast", "Minister lauds ties with Moscow",
+                                          "Flood reaches the capital"]
+    assert text_of(doc, ".digest .updates li") == ["Updated 17 January 2024, 08:00 UTC · Adds Kremlin comment",
+                                                   "Updated 17 January 2024, 06:00 UTC"]
+    assert text_of(doc, "header .meta")[0].startswith("1 article and 2 updates in 3 stories")
+    assert text_of(doc, ".digest .new") == ["2 earlier articles since 15 January 2024."]  # rnk; flood is one article
+    corrected = page(updates_site, "digest/2024/01/18/")
+    assert text_of(corrected, ".digest .updates li") == [
+        "Corrected 18 January 2024, 07:00 UTC · Corrects minister's name in paragraph 2"]
+    assert text_of(corrected, "header .meta")[0].startswith("1 update in 1 story")
+    assert corrected.css_first(".digest h2 a").attributes["href"] == "/repo/2024/01/16/lauds/"
+    assert not page(updates_site, "digest/2024/01/16/").css(".updates")
+    month = page(updates_site, "archive/2024/01/")
+    assert "/repo/digest/2024/01/18/" in [a.attributes["href"] for a in month.css("section .meta a")]
+    assert "1 update" in text_of(month, "section .meta")[0]
+    assert text_of(page(updates_site, "archive/"), ".months li") == ["January 2024 4 articles on 4 days"]
+
+
+def test_newsletters_and_digest_feed_carry_the_updates(updates_site):
+    build(updates_site)
+    html = (updates_site / "output/digest/2024/01/17/email.html").read_text(encoding="utf-8")
+    doc = HTMLParser(html)
+    lines = [" ".join(p.text().split()) for p in doc.css("p") if "Updated" in p.text()]
+    assert lines == ["Updated 17 January 2024, 08:00 UTC · Adds Kremlin comment",
+                     "Updated 17 January 2024, 06:00 UTC"]
+    assert all("style" in p.attributes for p in doc.css("p"))
+    text = (updates_site / "output/digest/2024/01/17/email.txt").read_text(encoding="utf-8")
+    assert "Minister lauds ties with Moscow\n" + BASE + "2024/01/16/lauds/" in text
+    assert "Updated 17 January 2024, 08:00 UTC: Adds Kremlin comment" in text
+    feed = feedparser.parse((updates_site / "output/digest/feed.xml").read_bytes())
+    assert [e.link for e in feed.entries] == [BASE + f"digest/2024/01/{d}/" for d in ("18", "17", "16", "15")]
+    assert "Corrects minister" in feed.entries[0].content[0].value
+    assert "Adds Kremlin comment" in feed.entries[1].content[0].value
+    assert feed.entries[0].published_parsed[:4] == (2024, 1, 18, 7)
