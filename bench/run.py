@@ -14,6 +14,7 @@ median of `--runs` is reported. Results go to the screen and bench/results/.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import importlib.util
 import json
@@ -311,6 +312,32 @@ def bench_ingest(n: int) -> dict:
             "per_second": written / run["wall"]}
 
 
+def bench_threads(n: int) -> dict:
+    """Thread assignment alone, online in date order into a fresh on-disk index: articles per second.
+
+    The articles' entities come from their front matter (entity extraction is measured by
+    the ingest figure); every thread id is forgotten first, so each article is assigned anew.
+    """
+    from newsdigest.config import load_config
+    from newsdigest.ingest import read_thread_docs
+    from newsdigest.threads import recompute_threads
+
+    print(f"== thread assignment, {n} articles", flush=True)
+    corpus = generate.ensure_corpus(n)
+    config = load_config(corpus)
+    docs = [dataclasses.replace(doc, thread=None) for doc in read_thread_docs(corpus / "content" / "articles", config)]
+    db = WORK / f"threads-{n}.sqlite"
+    for stale in WORK.glob(f"threads-{n}.sqlite*"):
+        stale.unlink()
+    started, cpu = time.perf_counter(), time.process_time()
+    threads = set(recompute_threads(docs, config.threads, db).values())
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    for stale in WORK.glob(f"threads-{n}.sqlite*"):
+        stale.unlink()
+    return {"articles": len(docs), "threads": len(threads), "wall": wall, "cpu": cpu,
+            "per_second": len(docs) / wall, "ms_per_article": 1000 * wall / len(docs)}
+
+
 def _median(results: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in results)
 
@@ -382,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000, 50000])
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--ingest-sizes", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--thread-sizes", nargs="*", type=int, default=[1000, 10000, 50000],
+                        help="sizes whose thread assignment alone is timed (its cost must not grow with the archive)")
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--no-add", action="store_true", help="skip the rebuild after adding an article")
     parser.add_argument("--search-sizes", nargs="*", type=int, default=[10000],
@@ -400,11 +429,21 @@ def main(argv: list[str] | None = None) -> int:
     ingests = [bench_ingest(n) for n in args.ingest_sizes]
     for item in ingests:
         _save(args, {"machine": info, "ingest": item}, f"ingest-{item['wire']}")
-    print_table(results)
-    print_search(results)
+    threads = [bench_threads(n) for n in args.thread_sizes]
+    if threads:
+        _save(args, {"machine": info, "threads": threads}, "threads")
+    if results:
+        print_table(results)
+        print_search(results)
     for item in ingests:
         print(f"ingest {item['wire']:,} wire articles: {item['per_second']:.1f} articles/s "
               f"({item['wall']:.1f} s, peak {item['peak_rss'] / 1e6:.0f} MB)")
+    for item in threads:
+        print(f"thread assignment, {item['articles']:,} articles: {item['per_second']:.0f} articles/s "
+              f"({item['ms_per_article']:.2f} ms each, {item['threads']:,} threads)")
+    if len(threads) > 1:
+        print(f"time per article at {threads[-1]['articles']:,} / at {threads[0]['articles']:,}: "
+              f"{threads[-1]['ms_per_article'] / threads[0]['ms_per_article']:.2f}×")
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; "
           f"load average {info['load_before'][0]:.1f} before, {os.getloadavg()[0]:.1f} after")
     return 0
