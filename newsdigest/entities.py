@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -129,10 +130,9 @@ def extract_entities(stories: Sequence[WireStory], nlp: spacy.Language, *, batch
                      processes: int = 1) -> Iterator[dict[str, list[str]]]:
     """Per story, in order, {type: canonical names, most salient first} found by NER and the news rules.
 
-    With `processes` > 1 (0: one per core) forked workers each take a batch of `batch_size`
+    With `processes` > 1 (0: one per core) worker processes each take a batch of `batch_size`
     stories through the whole stage (text preparation, the model, the rules) and send back
     only the names: the caller threads and writes earlier stories while later ones are parsed.
-    Workers are forked, so they share the loaded model instead of loading it again.
     """
     batches = [stories[i:i + batch_size] for i in range(0, len(stories), batch_size)]
     if processes == 0:
@@ -142,14 +142,25 @@ def extract_entities(stories: Sequence[WireStory], nlp: spacy.Language, *, batch
         for batch in batches:
             yield from _extract_batch(batch, nlp, batch_size)
         return
-    global _worker_nlp
-    _worker_nlp = nlp
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # Forked workers share the loaded model. A process with other threads (the preview
+    # server) spawns them instead, since a fork can copy a lock another thread holds;
+    # spawned workers get the pipeline pickled once each.
+    if threading.active_count() == 1:
+        _set_worker_nlp(nlp)
+        pool = multiprocessing.get_context("fork").Pool(processes)
+    else:
+        pool = multiprocessing.get_context("spawn").Pool(processes, _set_worker_nlp, (nlp,))
+    with pool:
         for names in pool.imap(_extract_in_worker, [(batch, batch_size) for batch in batches]):
             yield from names
 
 
-_worker_nlp: spacy.Language | None = None  # the pipeline forked workers inherit
+_worker_nlp: spacy.Language | None = None  # the pipeline of a worker process
+
+
+def _set_worker_nlp(nlp: spacy.Language) -> None:
+    global _worker_nlp
+    _worker_nlp = nlp
 
 
 def _extract_in_worker(job: tuple[Sequence[WireStory], int]) -> list[dict[str, list[str]]]:

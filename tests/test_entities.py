@@ -254,6 +254,21 @@ def test_extract_keeps_order_and_handles_empty_input(nlp, seeds):
     assert again == [ents for _, ents in seeds][::-1]
 
 
+def test_workers_are_spawned_when_other_threads_run(nlp, seeds):
+    """The preview server has threads: its workers are spawned, not forked, and find the same names."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        stories = [story for story, _ in seeds]
+        assert list(extract_entities(stories, nlp, batch_size=1, processes=2)) == [ents for _, ents in seeds]
+    finally:
+        stop.set()
+        other.join()
+
+
 # --- resolution across articles --------------------------------------------------------------------
 
 ARCHIVE = {
