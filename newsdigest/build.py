@@ -88,7 +88,8 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         env = make_environment(config, template_dirs)
         keys = PageKeys(site_stamp(config, template_dirs))
         feeds = plan_feeds(site, config)
-        with OutputWriter(output_dir, previous=cache.manifest(output_dir)) as out:
+        manifest = cache.manifest(output_dir)
+        with OutputWriter(output_dir, previous=manifest) as out:
             renderer = _Renderer(env, config, out, keys.stamp)
             for route, page in plan_pages(site, days, config):
                 report.pages += 1
@@ -114,7 +115,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             if config.search.enabled:
                 report.search = out.run_indexer(index_site)
             out.commit()
-            cache.save_manifest(output_dir, out.manifest)
+            cache.save_manifest(output_dir, out.manifest, manifest)
             report.bytes, report.files, report.written = out.site_bytes, len(out.manifest), out.bytes_written
         report.feeds += 2 * len(feeds)
         report.articles, report.threads, report.entities = (len(site.articles), len(site.threads),

@@ -162,12 +162,24 @@ class BuildCache:
         return {rel: (k, s, m) for rel, k, s, m in self.db.execute(
             "SELECT rel, key, size, mtime_ns FROM manifest WHERE output = ?", (name,))}
 
-    def save_manifest(self, output: Path, files: dict[str, tuple[str, int, int]]) -> None:
-        """Record output/'s files; forget folders that are gone (the preview server's old builds)."""
+    def save_manifest(self, output: Path, files: dict[str, tuple[str, int, int]],
+                      previous: dict[str, tuple[str, int, int]] | None = None) -> None:
+        """Record output/'s files; forget folders that are gone (the preview server's old builds).
+
+        With `previous` (what the manifest held before this build), only the rows that
+        differ are written: a one-file rebuild of a 27k-file site writes a few rows.
+        """
         name = str(output.resolve())
         gone = [(o,) for (o,) in self.db.execute("SELECT DISTINCT output FROM manifest") if not Path(o).is_dir()]
-        self.db.executemany("DELETE FROM manifest WHERE output = ?", gone + [(name,)])
+        self.db.executemany("DELETE FROM manifest WHERE output = ?", gone)
         self.db.executemany("DELETE FROM meta WHERE key = 'last-build:' || ?", gone)
-        self.db.executemany("INSERT INTO manifest VALUES (?, ?, ?, ?, ?)",
-                            [(name, rel, k, s, m) for rel, (k, s, m) in files.items()])
+        if previous is None:
+            self.db.execute("DELETE FROM manifest WHERE output = ?", (name,))
+            changed = files
+        else:
+            self.db.executemany("DELETE FROM manifest WHERE output = ? AND rel = ?",
+                                [(name, rel) for rel in previous if rel not in files])
+            changed = {rel: row for rel, row in files.items() if previous.get(rel) != row}
+        self.db.executemany("INSERT OR REPLACE INTO manifest VALUES (?, ?, ?, ?, ?)",
+                            [(name, rel, k, s, m) for rel, (k, s, m) in changed.items()])
         self.db.commit()

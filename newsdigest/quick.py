@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -70,8 +71,14 @@ FORMAT = 2  # of the last-build record; an older record is ignored
 
 def _last_build(cache: BuildCache, output_dir: Path) -> dict | None:
     saved = cache.get_meta(f"last-build:{output_dir.resolve()}")
-    last = json.loads(saved) if saved else None
+    last = _parse_record(saved) if saved else None
     return last if isinstance(last, dict) and last.get("format") == FORMAT else None
+
+
+@functools.lru_cache(maxsize=2)
+def _parse_record(saved: str) -> object:
+    """The last-build record, parsed once per build though both quick paths read it (read-only)."""
+    return json.loads(saved)
 
 
 def _output_intact(output_dir: Path, manifest: dict[str, tuple[str, int, int]]) -> bool:
@@ -139,19 +146,17 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
     if patches is None:
         return None
     with OutputWriter(output_dir, previous=manifest) as out:
-        for rel, (key, _, _) in manifest.items():
-            if rel not in patches:
-                if out.claim(rel, key, owner=rel):
-                    return None  # output/ is not as the manifest says: build it properly
+        if not out.keep(rel for rel in manifest if rel not in patches):
+            return None  # output/ is not as the manifest says: build it properly
         for rel, data in patches.items():
             key = "patched " + fingerprint(rel, data)
             out.claim(rel, key, owner=rel)
             out.adopt([out.write_claimed(rel, data, key)])
         out.commit()
-        cache.save_manifest(output_dir, out.manifest)
+        cache.save_manifest(output_dir, out.manifest, manifest)
     cache.store_articles([(rel, *inputs.articles[rel], markdown_renderer_name(), new.fingerprint, new)
                           for rel, _, new in edits])
-    remember_build(cache, output_dir, inputs, {**last["counts"], "bytes": out.site_bytes})
+    remember_build(cache, output_dir, inputs, {**last["counts"], "bytes": out.site_bytes}, last["feed_members"])
     return last["counts"] | {"bytes": out.site_bytes}, len(patches), out.bytes_written
 
 

@@ -42,7 +42,7 @@ import logging
 import os
 import shutil
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -128,6 +128,19 @@ class OutputWriter:
         if self.incremental and old is not None and old[0] == key and self._unchanged_on_disk(rel, old):
             self.manifest[rel] = old
             return False
+        return True
+
+    def keep(self, rels: Iterable[str]) -> bool:
+        """Carry files of the previous build over as they are (the quick rebuilds); False if one is not.
+
+        The bulk form of `claim` for files known unchanged: no route parsing, one stat each.
+        """
+        for rel in rels:
+            old = self.previous.get(rel)
+            if old is None or rel in self.written or not self._unchanged_on_disk(rel, old):
+                return False
+            self.written[rel] = rel
+            self.manifest[rel] = old
         return True
 
     def _unchanged_on_disk(self, rel: str, old: tuple[str, int, int]) -> bool:
