@@ -130,6 +130,16 @@ def build(site: Path) -> dict:
     return result
 
 
+def settled_build(site: Path) -> dict:
+    """A timed rebuild once the previous build's hundreds of MB are on disk (`sync`, not timed).
+
+    Right after a cold build the kernel is still writing its output back, and the
+    rebuild's fsyncs would wait for that: the figure would be the cold build's, not its own.
+    """
+    os.sync()
+    return build(site)
+
+
 def tree_size(folder: Path) -> dict:
     files = pages = size = 0
     for root, _, names in os.walk(folder):
@@ -269,16 +279,16 @@ def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True, with_s
     result["heaviest_article"] = heaviest_article(site / "output", BASE_PATH)
     print(f"  heaviest article page: {result['heaviest_article'].get('total', 0) / 1000:.1f} KB (HTML + CSS)",
           flush=True)
-    result["nochange"] = _summary([build(site) for _ in range(runs)])
+    result["nochange"] = _summary([settled_build(site) for _ in range(runs)])
     edits = []
     for i in range(runs):
         edit_one(site, i)
-        edits.append(build(site))
+        edits.append(settled_build(site))
     result["edit_one"] = _summary(edits)
     adds = []
     for i in range(runs if with_add else 0):
         added = add_one(site, i)
-        adds.append(build(site))
+        adds.append(settled_build(site))
         added.unlink()
         build(site)  # back to the corpus, not timed
     result["add_one"] = _summary(adds) if adds else None
