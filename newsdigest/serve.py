@@ -10,6 +10,7 @@ small script added to HTML responses as they are served, never written to output
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import logging
 import os
@@ -58,8 +59,11 @@ class PreviewServer:
 
     @property
     def url(self) -> str:
+        return self._address(self.site.base_path)
+
+    def _address(self, base_path: str) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{self.site.base_path}"
+        return f"http://{host}:{self.port}{base_path}"
 
     def start(self) -> str:
         """Build once, start serving (and watching); return the URL to open."""
@@ -133,7 +137,7 @@ class PreviewServer:
             folder = self.folders[1] if self.site.root == self.folders[0] else self.folders[0]
             try:
                 problems = self._prepare(set(changes))
-                report = build_site(self.site_dir, self.config, output_dir=folder, include_drafts=True)
+                report = build_site(self.site_dir, self._preview_config(), output_dir=folder, include_drafts=True)
                 problems += [str(e) for e in report.errors]
             except NewsdigestError as exc:
                 return self._fail([str(exc)])
@@ -151,6 +155,11 @@ class PreviewServer:
             log.info("built %d pages and feeds (%d re-rendered) in %.2f s%s", report.pages + report.feeds,
                      report.rendered, self.last_seconds, "" if self.builds == 1 else "; reloading open tabs")
             return not problems
+
+    def _preview_config(self) -> Config:
+        """The site's settings with base_url pointing at this server, as `hugo server` does:
+        absolute links in feeds, sitemaps and link previews then open in the preview too."""
+        return dataclasses.replace(self.config, base_url=self._address(self.config.base_path))
 
     def _prepare(self, changes: set[Path]) -> list[str]:
         """Reload config.yaml and ingest wire files if they changed; return the problems met."""

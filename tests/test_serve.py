@@ -141,6 +141,16 @@ def test_serves_pages_under_the_base_path_with_content_types(shared_preview):
     assert get(port, "/repo/", "HEAD")[:1] == (200,)
 
 
+def test_absolute_links_in_the_preview_point_at_the_preview(shared_preview):
+    """Like `hugo server`: the feed a reader opens in the preview links back into the preview."""
+    import feedparser
+
+    feed = feedparser.parse(get(shared_preview.port, "/repo/feed.xml")[2])
+    assert not feed.bozo and feed.entries
+    assert all(e.link.startswith(shared_preview.url) for e in feed.entries), [e.link for e in feed.entries]
+    assert "user.github.io" not in get(shared_preview.port, "/repo/sitemap.xml")[2].decode()
+
+
 def test_reload_script_is_served_but_never_written(shared_preview):
     _, _, body = get(shared_preview.port, "/repo/" + HELLO)
     assert body.count(EVENTS_PATH.encode()) == 1 and body.index(b"<script>") < body.index(b"</body>")
