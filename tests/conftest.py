@@ -88,3 +88,18 @@ def page(site: Path, route: str) -> HTMLParser:
 
 def text_of(tree: HTMLParser, selector: str) -> list[str]:
     return [" ".join(n.text().split()) for n in tree.css(selector)]
+
+
+def broken_links(site: Path) -> list[str]:
+    """Serve `site`'s output/ under its Pages path over real HTTP and crawl it: the broken links found."""
+    from newsdigest.check import crawl
+    from newsdigest.httpserve import ServedSite, start_server
+
+    config = load_config(site)
+    server, thread = start_server(ServedSite(site / "output", config.base_path), "127.0.0.1", 0)
+    try:
+        return crawl(f"http://127.0.0.1:{server.server_address[1]}{config.base_path}", config.base_url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import article
+from conftest import article, broken_links
 
 from newsdigest.build import build_site
-from newsdigest.check import check_site, crawl
+from newsdigest.check import check_site
 from newsdigest.cli import main
 from newsdigest.config import load_config
 from newsdigest.errors import NewsdigestError
-from newsdigest.httpserve import ServedSite, start_server
 
 BROKEN_BODY = """See [the old story](/repo/2024/01/01/gone/) and [the thread](/repo/threads/greetings/#nope).
 
@@ -32,18 +31,8 @@ def broken_site(site: Path) -> Path:
     return site
 
 
-def crawl_output(site: Path) -> list[str]:
-    config = load_config(site)
-    server, _ = start_server(ServedSite(site / "output", config.base_path), "127.0.0.1", 0)
-    try:
-        return crawl(f"http://127.0.0.1:{server.server_address[1]}{config.base_path}", config.base_url)
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_broken_links_are_listed_page_by_target(broken_site):
-    problems = crawl_output(broken_site)
+    problems = broken_links(broken_site)
     page = "/repo/2024/01/15/hello/"
     assert f"{page} -> /repo/2024/01/01/gone/ (HTTP 404)" in problems
     assert f"{page} -> /repo/assets/missing.png (HTTP 404)" in problems
@@ -56,7 +45,7 @@ def test_broken_links_are_listed_page_by_target(broken_site):
 def test_broken_feed_and_missing_stylesheet_are_caught(broken_site):
     (broken_site / "output" / "threads" / "greetings" / "feed.xml").write_text("<rss><channel>", encoding="utf-8")
     (broken_site / "output" / "assets" / "style.css").unlink()
-    problems = crawl_output(broken_site)
+    problems = broken_links(broken_site)
     assert any(p.endswith("-> /repo/threads/greetings/feed.xml (not well-formed XML: no element found: "
                           "line 1, column 14)") for p in problems)
     assert any(p.startswith("/repo/ -> /repo/assets/style.css (HTTP 404)") for p in problems)
@@ -71,7 +60,7 @@ def test_pages_nothing_links_to_are_checked_too(broken_site):
     (broken_site / "output" / "sitemap.xml").write_text(
         sitemap.replace("</urlset>", "<url><loc>https://user.github.io/repo/moved/</loc></url></urlset>"),
         encoding="utf-8")
-    problems = crawl_output(broken_site)
+    problems = broken_links(broken_site)
     assert "/repo/404.html -> /repo/lost/ (HTTP 404)" in problems
     assert "/repo/moved/ -> /repo/gone-too/ (HTTP 404)" in problems
 
@@ -87,7 +76,7 @@ def test_check_command_fails_on_broken_links_and_passes_on_a_clean_site(broken_s
 
 
 def test_sample_site_is_clean(sample_site):
-    assert crawl_output(sample_site) == []
+    assert broken_links(sample_site) == []
 
 
 def test_checking_without_a_build_is_one_clear_error(site):

@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, article, build, write
+from conftest import ROOT, article, broken_links, build, write
 
-from newsdigest.check import check_site, crawl
+from newsdigest.check import check_site
 from newsdigest.config import load_config
 from newsdigest.deploy import deploy
-from newsdigest.httpserve import ServedSite, start_server
 from newsdigest.writer import PAUSE_ENV, OutputWriter, recover
 
 pytestmark = pytest.mark.slow
@@ -27,17 +26,6 @@ pytestmark = pytest.mark.slow
 
 def snapshot(output: Path) -> dict[str, bytes]:
     return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()}
-
-
-def broken_links(site: Path) -> list[str]:
-    config = load_config(site)
-    server, thread = start_server(ServedSite(site / "output", config.base_path), "127.0.0.1", 0)
-    try:
-        return crawl(f"http://127.0.0.1:{server.server_address[1]}{config.base_path}", config.base_url)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def write_old(site: Path) -> None:
