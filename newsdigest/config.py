@@ -36,6 +36,9 @@ def _setting(default, help: str, **kw):  # noqa: A002 - `help` reads best in dec
 class FeedSettings:
     items: int = _setting(20, "items in each feed (site, thread, entity)", min=1)
     full_content: bool = _setting(True, "put the whole article in feed items, not only the summary")
+    full_content_topics: bool = _setting(
+        False, "whole articles in story and entity feeds too (off: their items carry the summary and link; "
+               "the site stays several times smaller)")
 
 
 @dataclass(frozen=True)

@@ -45,17 +45,24 @@ class Feed:
 def plan_feeds(site: Site, config: Config) -> list[Feed]:
     """The site feed and every thread and entity feed, in a stable order."""
     n = config.feed.items
-    full = config.feed.full_content
-    feeds = [Feed("", config.title, config.description, tuple(site.articles[:n]), full)]
+    topics = is_full_content("threads/", config)
+    feeds = [Feed("", config.title, config.description, tuple(site.articles[:n]), is_full_content("", config))]
     for thread in sorted(site.threads.values(), key=lambda t: t.id):
         feeds.append(Feed(thread.route, f"{thread.title} \u2014 {config.title}",
                           f"Every article in the story: {thread.title}",
-                          tuple(reversed(thread.articles[-n:])), full))
+                          tuple(reversed(thread.articles[-n:])), topics))
     for key in sorted(site.entities):
         entity = site.entities[key]
         feeds.append(Feed(entity.route, f"{entity.name} \u2014 {config.title}",
-                          f"Articles that mention {entity.name}", tuple(entity.articles[:n]), full))
+                          f"Articles that mention {entity.name}", tuple(entity.articles[:n]), topics))
     return feeds
+
+
+def is_full_content(route: str, config: Config) -> bool:
+    """Whether the feed of the page at `route` carries whole articles: the site feed by
+    `feed.full_content`; story and entity feeds (each article is in a dozen of them) only
+    with `feed.full_content_topics` as well."""
+    return config.feed.full_content and (route == "" or config.feed.full_content_topics)
 
 
 def render_feeds(site: Site, config: Config) -> Iterator[tuple[str, bytes]]:
@@ -126,7 +133,7 @@ def make_feed(config: Config, route: str, title: str, description: str,
         fg = make_channel(config, route, title, description, link, kind)
         _set_updated(fg, items)
         for article in items:
-            _add_entry(fg, article, link, config.feed.full_content)
+            _add_entry(fg, article, link, is_full_content(route, config))
         yield urls.feed_route(route, kind), fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)
 
 

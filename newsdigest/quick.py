@@ -31,7 +31,7 @@ from .cache import BuildCache, fingerprint, tree_stamps
 from .config import Config
 from .content import Article, read_article
 from .errors import NewsdigestError
-from .feeds import make_entries
+from .feeds import is_full_content, make_entries
 from .markup import make_markdown, markdown_renderer_name
 from .plan import site_stamp
 from .writer import OutputWriter
@@ -178,12 +178,12 @@ def _patches(edits: list[tuple[str, Article, Article]], feed_members: dict[str, 
     for rel, old, new in edits:
         if not patch(urls.output_file(old.route), old.body_html, new.body_html):
             return None
-        full = config.feed.full_content
-        old_entry = make_entries([(old, full)], config)
-        new_entry = make_entries([(new, full)], config)
-        (old_rss, old_atom), = old_entry.values()
-        (new_rss, new_atom), = new_entry.values()
         for route in feed_members.get(rel, []):
+            full = is_full_content(route, config)
+            if not full:
+                continue  # a summary item: the body is not in it
+            (old_rss, old_atom), = make_entries([(old, full)], config).values()
+            (new_rss, new_atom), = make_entries([(new, full)], config).values()
             if not (patch(urls.feed_route(route, "rss"), old_rss, new_rss)
                     and patch(urls.feed_route(route, "atom"), old_atom, new_atom)):
                 return None

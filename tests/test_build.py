@@ -131,6 +131,25 @@ def test_feeds_are_valid_absolute_and_stable(story_site):
     assert len(thread_feed.entries) == 2
 
 
+def test_story_and_entity_feeds_carry_summaries_unless_asked_for_whole_articles(story_site):
+    """Each article is in a dozen story and entity feeds: whole text only in the site feed by default."""
+    build(story_site)
+    output = story_site / "output"
+
+    def contents(rel: str) -> list[bool]:
+        return [bool(e.get("content")) for e in feedparser.parse((output / rel).read_bytes()).entries]
+
+    assert all(contents("atom.xml"))
+    assert not any(contents("threads/russia-north-korea/atom.xml"))
+    assert not any(contents("entities/person/vladimir-putin/atom.xml"))
+    assert all(e.summary for e in feedparser.parse((output / "entities/person/vladimir-putin/feed.xml")
+                                                   .read_bytes()).entries)
+    config = story_site / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "feed:\n  full_content_topics: true\n", encoding="utf-8")
+    build(story_site)
+    assert all(contents("threads/russia-north-korea/atom.xml"))
+
+
 def test_same_content_same_bytes(story_site, tmp_path):
     build(story_site)
     first = {p.relative_to(story_site / "output"): p.read_bytes() for p in (story_site / "output").rglob("*")
