@@ -45,16 +45,16 @@ class Feed:
 def plan_feeds(site: Site, config: Config) -> list[Feed]:
     """The site feed and every thread and entity feed, in a stable order."""
     n = config.feed.items
-    topics = is_full_content("threads/", config)
     feeds = [Feed("", config.title, config.description, tuple(site.articles[:n]), is_full_content("", config))]
     for thread in sorted(site.threads.values(), key=lambda t: t.id):
         feeds.append(Feed(thread.route, f"{thread.title} \u2014 {config.title}",
                           f"Every article in the story: {thread.title}",
-                          tuple(reversed(thread.articles[-n:])), topics))
+                          tuple(reversed(thread.articles[-n:])), is_full_content(thread.route, config)))
     for key in sorted(site.entities):
         entity = site.entities[key]
         feeds.append(Feed(entity.route, f"{entity.name} \u2014 {config.title}",
-                          f"Articles that mention {entity.name}", tuple(entity.articles[:n]), topics))
+                          f"Articles that mention {entity.name}", tuple(entity.articles[:n]),
+                          is_full_content(entity.route, config)))
     return feeds
 
 

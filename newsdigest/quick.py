@@ -178,12 +178,12 @@ def _patches(edits: list[tuple[str, Article, Article]], feed_members: dict[str, 
     for rel, old, new in edits:
         if not patch(urls.output_file(old.route), old.body_html, new.body_html):
             return None
-        for route in feed_members.get(rel, []):
-            full = is_full_content(route, config)
-            if not full:
-                continue  # a summary item: the body is not in it
-            (old_rss, old_atom), = make_entries([(old, full)], config).values()
-            (new_rss, new_atom), = make_entries([(new, full)], config).values()
+        routes = [route for route in feed_members.get(rel, []) if is_full_content(route, config)]
+        if not routes:
+            continue  # summary items only: the body is in none of them
+        (old_rss, old_atom), = make_entries([(old, True)], config).values()
+        (new_rss, new_atom), = make_entries([(new, True)], config).values()
+        for route in routes:
             if not (patch(urls.feed_route(route, "rss"), old_rss, new_rss)
                     and patch(urls.feed_route(route, "atom"), old_atom, new_atom)):
                 return None
