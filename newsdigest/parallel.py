@@ -2,6 +2,7 @@
 
 Workers are forked, so they start with the parent's data (the gathered site, the
 compiled templates) without pickling it; only each chunk's results travel back.
+The calling process works too, on its share of the chunks.
 Small jobs, and platforms without fork, run in this process.
 """
 
@@ -52,7 +53,11 @@ def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: 
     bounds = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     _job, _items = job, items
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_run_chunk, bounds)
+        # This process takes every `workers`-th chunk itself and forks one worker fewer: a fork's
+        # resident size counts the parent's whole heap again, so each worker spared is a copy spared.
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            theirs = pool.imap(_run_chunk, [b for n, b in enumerate(bounds) if n % workers])
+            for n, (start, end) in enumerate(bounds):
+                yield job(items[start:end]) if n % workers == 0 else next(theirs)
     finally:
         _job, _items = None, ()
