@@ -19,11 +19,12 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "3"  # raise when the tables or the pickled Article change: an old cache is then dropped
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS articles (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
                                      renderer TEXT, digest TEXT, blob BLOB);
+CREATE TABLE IF NOT EXISTS replaced (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, blob BLOB);
 CREATE TABLE IF NOT EXISTS entries (fp TEXT PRIMARY KEY, rss TEXT, atom TEXT);
 CREATE TABLE IF NOT EXISTS manifest (output TEXT, rel TEXT, key TEXT, size INTEGER, mtime_ns INTEGER,
                                      PRIMARY KEY (output, rel));
@@ -123,14 +124,36 @@ class BuildCache:
                 out[rel] = (digest, pickle.loads(blob))
         return out
 
-    def store_articles(self, rows: Iterable[tuple[str, int, int, str, str, object]]) -> None:
-        """Store (rel, mtime_ns, size, renderer, digest, article) rows."""
+    def load_articles_as_built(self, stamps: dict[str, tuple[int, int]]) -> dict[str, object]:
+        """rel -> the article as parsed from the file with that (mtime_ns, size), current or replaced.
+
+        The preview builds into two folders in turn, so the one it builds next shows
+        the version of an edited article from before the other folder's build.
+        """
+        out = {}
+        for table in ("articles", "replaced"):
+            for rel, (mtime_ns, size) in stamps.items():
+                row = self.db.execute(f"SELECT blob FROM {table} WHERE rel = ? AND mtime_ns = ? AND size = ?",
+                                      (rel, mtime_ns, size)).fetchone()
+                if row and rel not in out:
+                    out[rel] = pickle.loads(row[0])
+        return out
+
+    def store_articles(self, rows: Iterable[tuple[str, int, int, str, str, object]], *,
+                       keep_replaced: bool = False) -> None:
+        """Store (rel, mtime_ns, size, renderer, digest, article) rows (keeping the rows they replace)."""
+        rows = list(rows)
+        if keep_replaced:
+            self.db.executemany("INSERT OR REPLACE INTO replaced SELECT rel, mtime_ns, size, blob FROM articles "
+                                "WHERE rel = ?", [(r[0],) for r in rows])
         self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
                             [(r, m, s, rd, d, pickle.dumps(a, pickle.HIGHEST_PROTOCOL))
                              for r, m, s, rd, d, a in rows])
 
     def forget_articles(self, rels: Iterable[str]) -> None:
-        self.db.executemany("DELETE FROM articles WHERE rel = ?", [(r,) for r in rels])
+        rels = [(r,) for r in rels]
+        self.db.executemany("DELETE FROM articles WHERE rel = ?", rels)
+        self.db.executemany("DELETE FROM replaced WHERE rel = ?", rels)
 
     # Feed entries ----------------------------------------------------------------------------
 

@@ -127,7 +127,7 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
     changed = [rel for rel, stamp in inputs.articles.items() if tuple(last["articles"][rel]) != stamp]
     if not changed or len(changed) > MAX_PATCHED_ARTICLES:
         return None
-    old_articles = {rel: article for rel, (_, article) in cache.load_articles(changed).items()}
+    old_articles = cache.load_articles_as_built({rel: tuple(last["articles"][rel]) for rel in changed})
     articles_dir = site_dir / "content" / "articles"
     md = make_markdown()
     edits = []
@@ -138,7 +138,7 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
         except NewsdigestError:
             return None
         new = replace(new, fingerprint=fingerprint(repr(new)))
-        if old is None or replace(old, body_html="") != replace(new, body_html=""):
+        if old is None or replace(old, body=b"") != replace(new, body=b""):
             return None
         edits.append((rel, old, new))
     manifest = cache.manifest(output_dir)
@@ -155,7 +155,7 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
         out.commit()
         cache.save_manifest(output_dir, out.manifest, manifest)
     cache.store_articles([(rel, *inputs.articles[rel], markdown_renderer_name(), new.fingerprint, new)
-                          for rel, _, new in edits])
+                          for rel, _, new in edits], keep_replaced=True)
     remember_build(cache, output_dir, inputs, {**last["counts"], "bytes": out.site_bytes}, last["feed_members"])
     return last["counts"] | {"bytes": out.site_bytes}, len(patches), out.bytes_written
 

@@ -109,6 +109,21 @@ def test_edits_additions_and_deletions_equal_a_clean_build(built, tmp_path):
         assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / f"clean-{n}"))
 
 
+def test_two_output_folders_in_turn_each_patch_a_text_edit(built, tmp_path):
+    """As the preview does: each folder is one edit behind when its turn comes, and is still patched."""
+    config = load_config(built)
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        build_site(built, config, output_dir=folder)
+    target = articles_of(built)[10]
+    for n in range(4):
+        edit(target, r"^([A-Z][^\n]*?)( Edit \d+\.)?$", rf"\1 Edit {n}.")
+        report = build_site(built, config, output_dir=folders[n % 2])
+        assert not report.errors and report.rendered <= 1 + 2 * (2 + 12), (n, report.rendered)
+        assert report.rendered < 40, "not patched: the whole plan ran"
+        assert_same_tree(snapshot(folders[n % 2]), clean_build_of(built, tmp_path / f"clean-{n}"))
+
+
 def test_a_new_article_leaves_pages_that_only_link_its_entities_alone(built):
     """A page showing an entity as a link does not change when the entity gains an article."""
     files = articles_of(built)
