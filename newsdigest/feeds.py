@@ -44,8 +44,9 @@ class Feed:
 
 def plan_feeds(site: Site, config: Config) -> list[Feed]:
     """The site feed and every thread and entity feed, in a stable order."""
-    n = config.feed.items
-    feeds = [Feed("", config.title, config.description, tuple(site.articles[:n]), is_full_content("", config))]
+    n = config.feed.topic_items
+    feeds = [Feed("", config.title, config.description, tuple(site.articles[:config.feed.items]),
+                  is_full_content("", config))]
     for thread in sorted(site.threads.values(), key=lambda t: t.id):
         feeds.append(Feed(thread.route, f"{thread.title} \u2014 {config.title}",
                           f"Every article in the story: {thread.title}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -106,7 +107,7 @@ def test_archive_and_404(story_site):
     archive = page(story_site, "archive/")
     assert text_of(archive, ".months a") == ["January 2024"]
     month = page(story_site, "archive/2024/01/")
-    assert len(month.css(".articles > li")) == 3
+    assert len(month.css("ol.lines > li")) == 3
     assert "Page not found" in page(story_site, "404.html").css_first("h1").text()
 
 
@@ -235,8 +236,37 @@ def test_article_page_lists_the_story_around_itself_not_all_of_a_long_one(site):
     build(site)
     first, middle, last = (page(site, f"2024/02/{n:02d}/part-{n}/") for n in (1, 7, 12))
     assert text_of(first, ".timeline-list li strong") == ["Part 1"]
-    assert [t.split(" Part ")[1] for t in text_of(first, ".timeline-list li")] == [str(n) for n in range(1, 10)]
-    assert [t.split(" Part ")[1] for t in text_of(middle, ".timeline-list li")] == [str(n) for n in range(3, 12)]
-    assert [t.split(" Part ")[1] for t in text_of(last, ".timeline-list li")] == [str(n) for n in range(4, 13)]
+    assert [t.split(" Part ")[1] for t in text_of(first, ".timeline-list li")] == [str(n) for n in range(1, 8)]
+    assert [t.split(" Part ")[1] for t in text_of(middle, ".timeline-list li")] == [str(n) for n in range(4, 11)]
+    assert [t.split(" Part ")[1] for t in text_of(last, ".timeline-list li")] == [str(n) for n in range(6, 13)]
     more = last.css_first(".timeline-list + p")
     assert more.css_first("a").attributes["href"] == "/repo/threads/long/" and "(12 articles)" in more.text()
+
+
+def test_entity_page_shows_the_newest_twenty_in_full_then_older_ones_a_line_each(site):
+    for n in range(1, 141):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=n)
+        article(site, f"{day:%Y/%m/%d}/vote-{n}.md", f"Vote {n}", f"{day}T09:00:00+00:00",
+                entities={"person": ["Ana Brnabic"]}, extra=f"summary: Summary {n}.")
+    build(site)
+    first = page(site, "entities/person/ana-brnabic/")
+    assert text_of(first, ".articles h3") == [f"Vote {n}" for n in range(140, 120, -1)]
+    assert text_of(first, ".articles .summary")[0] == "Summary 140."
+    assert "Page 1 of 3" in first.css_first(".pager").text()
+    second = page(site, "entities/person/ana-brnabic/page/2/")
+    lines = text_of(second, "ol.lines li")
+    assert len(lines) == 100 and lines[0].endswith("Vote 120") and lines[-1].endswith("Vote 21")
+    assert not second.css(".summary") and not second.css("svg")
+    third = page(site, "entities/person/ana-brnabic/page/3/")
+    assert [t.split(" Vote ")[1] for t in text_of(third, "ol.lines li")] == [str(n) for n in range(20, 0, -1)]
+    assert not (site / "output" / "entities/person/ana-brnabic/page/4").exists()
+
+
+def test_a_days_digest_lists_the_three_latest_earlier_articles_of_a_story(site):
+    for n in range(1, 9):
+        article(site, f"2024/02/{n:02d}/part-{n}.md", f"Part {n}", f"2024-02-{n:02d}T09:00:00+00:00", thread="long")
+    build(site)
+    day = page(site, "digest/2024/02/08/")
+    assert text_of(day, "details.earlier li a") == [f"Part {n}" for n in range(7, 4, -1)]
+    more = day.css_first("details.earlier p a")
+    assert more.attributes["href"] == "/repo/threads/long/" and more.text() == "All 8 articles of the story"
