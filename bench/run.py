@@ -3,7 +3,8 @@
 
 For each size: a cold build (no cache, no output/), the peak memory of the whole
 process tree, pages, files and bytes written (against GitHub Pages' 1 GB), a
-rebuild with nothing changed, after editing one article, after adding one; Hugo's
+rebuild with nothing changed, after editing one article (and the same edit taken in by
+the running preview, as Hugo's server is timed), after adding one; Hugo's
 cold build of the same corpus side by side; ingest throughput at 1k and 10k; the
 heaviest article page (HTML + CSS); at 10k, Pagefind's index: a cold build with
 search on, then the indexer alone over that output (seconds, CPU, index size).
@@ -226,6 +227,33 @@ def edit_one(site: Path, run: int) -> Path:
     return path
 
 
+def bench_preview_edit(site: Path, runs: int) -> dict:
+    """A one-line edit rebuilt by the running preview (`build.py serve`), as Hugo's server is timed.
+
+    The preview alternates between two output folders, so both are built first; each
+    timed rebuild then has one edited article to take in. No Python start, no imports.
+    """
+    sys.path.insert(0, str(ROOT))
+    from newsdigest.config import load_config
+    from newsdigest.serve import PreviewServer
+
+    server = PreviewServer(site, load_config(site), port=0, watch=False)
+    server.start()
+    try:
+        server.rebuild()
+        server.rebuild()
+        results = []
+        for i in range(runs):
+            path = edit_one(site, 100 + i)
+            os.sync()
+            started = time.perf_counter()
+            server.rebuild([path])
+            results.append({"wall": time.perf_counter() - started, "rendered": server.last_report.rendered})
+    finally:
+        server.stop()
+    return {"runs": results, "median_wall": _median(results, "wall")}
+
+
 def add_one(site: Path, run: int) -> Path:
     """A new article, newest in the archive, joining an existing thread and its entities."""
     files = sorted((site / "content" / "articles").rglob("*.md"))
@@ -285,6 +313,7 @@ def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True, with_s
         edit_one(site, i)
         edits.append(settled_build(site))
     result["edit_one"] = _summary(edits)
+    result["preview_edit"] = bench_preview_edit(site, runs)
     adds = []
     for i in range(runs if with_add else 0):
         added = add_one(site, i)
@@ -293,7 +322,8 @@ def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True, with_s
         build(site)  # back to the corpus, not timed
     result["add_one"] = _summary(adds) if adds else None
     print(f"  rebuilds: nothing changed {result['nochange']['median_wall']:.2f} s, one edit "
-          f"{result['edit_one']['median_wall']:.2f} s"
+          f"{result['edit_one']['median_wall']:.2f} s, one edit in the running preview "
+          f"{result['preview_edit']['median_wall']:.2f} s"
           + (f", one added {result['add_one']['median_wall']:.2f} s" if adds else ""), flush=True)
     if with_search:
         result["search"] = bench_search(site)
@@ -385,7 +415,7 @@ def _print_head(columns: list[str]) -> None:
 def print_table(results: list[dict]) -> None:
     mb = 1e6
     _print_head(["articles", "cold build", "CPU s", "Hugo cold", "ratio", "peak RSS (tree)", "Hugo RSS", "files",
-                 "output MB (≤ 1000)", "no change", "one edit", "one added"])
+                 "output MB (≤ 1000)", "no change", "one edit", "one edit (preview)", "one added"])
     for r in results:
         hugo = r.get("hugo") or {}
         ratio = f"{r['cold']['median_wall'] / hugo['median_wall']:.2f}×" if hugo else "–"
@@ -394,6 +424,7 @@ def print_table(results: list[dict]) -> None:
               f"{r['cold']['peak_rss'] / mb:.0f} MB | " + (f"{hugo['peak_rss'] / mb:.0f} MB" if hugo else "–")
               + f" | {r['output']['files']:,} | {r['output']['bytes'] / mb:.0f} | "
               f"{r['nochange']['median_wall']:.2f} s | {r['edit_one']['median_wall']:.2f} s | "
+              f"{r['preview_edit']['median_wall']:.2f} s | "
               + (f"{r['add_one']['median_wall']:.2f} s |" if r.get("add_one") else "– |"))
 
 
