@@ -19,13 +19,15 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "3"  # raise when the tables or the pickled Article change: an old cache is then dropped
+SCHEMA_VERSION = "4"  # raise when the tables or the pickled Article change: an old cache is then dropped
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS articles (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
                                      renderer TEXT, digest TEXT, blob BLOB);
 CREATE TABLE IF NOT EXISTS replaced (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, blob BLOB);
 CREATE TABLE IF NOT EXISTS entries (fp TEXT PRIMARY KEY, rss TEXT, atom TEXT);
+CREATE TABLE IF NOT EXISTS built (output TEXT, rel TEXT, mtime_ns INTEGER, size INTEGER, feeds TEXT,
+                                  PRIMARY KEY (output, rel));
 CREATE TABLE IF NOT EXISTS manifest (output TEXT, rel TEXT, key TEXT, size INTEGER, mtime_ns INTEGER,
                                      PRIMARY KEY (output, rel));
 """
@@ -177,6 +179,34 @@ class BuildCache:
         stale = [(fp,) for (fp,) in self.db.execute("SELECT fp FROM entries") if fp not in keep]
         self.db.executemany("DELETE FROM entries WHERE fp = ?", stale)
 
+    # What each output folder was built from ----------------------------------------------------
+
+    def built_articles(self, output: Path) -> dict[str, tuple[int, int]]:
+        """rel -> (mtime_ns, size) of each article file the last build of `output` read."""
+        return {rel: (m, s) for rel, m, s in self.db.execute(
+            "SELECT rel, mtime_ns, size FROM built WHERE output = ?", (str(output.resolve()),))}
+
+    def feeds_listing(self, output: Path, rels: Iterable[str]) -> dict[str, list[str]]:
+        """rel -> routes of the feeds that list the article in the last build of `output`."""
+        name = str(output.resolve())
+        out = {}
+        for rel in rels:
+            row = self.db.execute("SELECT feeds FROM built WHERE output = ? AND rel = ?", (name, rel)).fetchone()
+            out[rel] = row[0].split("\n") if row and row[0] else []
+        return out
+
+    def record_built(self, output: Path, stamps: dict[str, tuple[int, int]],
+                     feeds: dict[str, list[str]] | None) -> None:
+        """With `feeds` (a full build): every article's stamp and feeds; without: these stamps only."""
+        name = str(output.resolve())
+        if feeds is None:
+            self.db.executemany("UPDATE built SET mtime_ns = ?, size = ? WHERE output = ? AND rel = ?",
+                                [(m, s, name, rel) for rel, (m, s) in stamps.items()])
+            return
+        self.db.execute("DELETE FROM built WHERE output = ?", (name,))
+        self.db.executemany("INSERT INTO built VALUES (?, ?, ?, ?, ?)",
+                            [(name, rel, m, s, "\n".join(feeds.get(rel, ()))) for rel, (m, s) in stamps.items()])
+
     # Output manifest -------------------------------------------------------------------------
 
     def manifest(self, output: Path) -> dict[str, tuple[str, int, int]]:
@@ -195,6 +225,7 @@ class BuildCache:
         name = str(output.resolve())
         gone = [(o,) for (o,) in self.db.execute("SELECT DISTINCT output FROM manifest") if not Path(o).is_dir()]
         self.db.executemany("DELETE FROM manifest WHERE output = ?", gone)
+        self.db.executemany("DELETE FROM built WHERE output = ?", gone)
         self.db.executemany("DELETE FROM meta WHERE key = 'last-build:' || ?", gone)
         if previous is None:
             self.db.execute("DELETE FROM manifest WHERE output = ?", (name,))

@@ -1,7 +1,8 @@
 """The two commonest rebuilds, done without loading the site: nothing changed, and text-only edits.
 
 After each build the cache keeps what it was made from (every input's path, mtime
-and size), its report, and which feeds list which article. Then:
+and size), its report, and which feeds list which article (in tables, so a patch
+rewrites the rows of the articles it patched, not a record of the whole archive). Then:
 
 - nothing changed, and output/ is as the manifest says: the last report, at once;
 - only the body text of a few articles changed (title, date, summary, entities,
@@ -23,6 +24,7 @@ import functools
 import json
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,7 +50,7 @@ class Inputs:
     others: str
     articles: dict[str, tuple[int, int]]
 
-    @property
+    @functools.cached_property
     def all(self) -> str:
         return fingerprint(self.others, sorted(self.articles.items()))
 
@@ -66,7 +68,7 @@ def read_inputs(site_dir: Path, config: Config, template_dirs: list[Path], asset
     return Inputs(others, articles)
 
 
-FORMAT = 2  # of the last-build record; an older record is ignored
+FORMAT = 3  # of the last-build record; an older record is ignored
 
 
 def _last_build(cache: BuildCache, output_dir: Path) -> dict | None:
@@ -104,16 +106,19 @@ def unchanged_build(cache: BuildCache, output_dir: Path, inputs: Inputs | None) 
 
 
 def remember_build(cache: BuildCache, output_dir: Path, inputs: Inputs | None, counts: dict | None,
-                   feed_members: dict[str, list[str]] | None = None) -> None:
-    """Keep what this build was made from, its counts and which feeds list which article."""
+                   feed_members: dict[str, list[str]] | None = None, patched: Iterable[str] = ()) -> None:
+    """Keep what this build was made from and its counts; with `feed_members` (a full build) which
+    feeds list which article, else only the new stamps of the `patched` articles."""
     key = f"last-build:{output_dir.resolve()}"
     if inputs is None or counts is None:
         cache.set_meta(key, None)
         return
-    if feed_members is None:
-        feed_members = (_last_build(cache, output_dir) or {}).get("feed_members", {})
+    if feed_members is not None:
+        cache.record_built(output_dir, inputs.articles, feed_members)
+    else:
+        cache.record_built(output_dir, {rel: inputs.articles[rel] for rel in patched}, None)
     cache.set_meta(key, json.dumps({"format": FORMAT, "inputs": inputs.all, "others": inputs.others,
-                                    "articles": inputs.articles, "counts": counts, "feed_members": feed_members}))
+                                    "counts": counts}))
 
 
 def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_dir: Path,
@@ -122,12 +127,15 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
     if inputs is None or config.search.enabled or not output_dir.is_dir():
         return None
     last = _last_build(cache, output_dir)
-    if last is None or last["others"] != inputs.others or set(last["articles"]) != set(inputs.articles):
+    if last is None or last["others"] != inputs.others:
         return None
-    changed = [rel for rel, stamp in inputs.articles.items() if tuple(last["articles"][rel]) != stamp]
+    built = cache.built_articles(output_dir)
+    if built.keys() != inputs.articles.keys():
+        return None
+    changed = [rel for rel, stamp in inputs.articles.items() if built[rel] != stamp]
     if not changed or len(changed) > MAX_PATCHED_ARTICLES:
         return None
-    old_articles = cache.load_articles_as_built({rel: tuple(last["articles"][rel]) for rel in changed})
+    old_articles = cache.load_articles_as_built({rel: built[rel] for rel in changed})
     articles_dir = site_dir / "content" / "articles"
     md = make_markdown()
     edits = []
@@ -142,7 +150,7 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
             return None
         edits.append((rel, old, new))
     manifest = cache.manifest(output_dir)
-    patches = _patches(edits, last["feed_members"], output_dir, manifest, config)
+    patches = _patches(edits, cache.feeds_listing(output_dir, changed), output_dir, manifest, config)
     if patches is None:
         return None
     with OutputWriter(output_dir, previous=manifest) as out:
@@ -156,7 +164,7 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
         cache.save_manifest(output_dir, out.manifest, manifest)
     cache.store_articles([(rel, *inputs.articles[rel], markdown_renderer_name(), new.fingerprint, new)
                           for rel, _, new in edits], keep_replaced=True)
-    remember_build(cache, output_dir, inputs, {**last["counts"], "bytes": out.site_bytes}, last["feed_members"])
+    remember_build(cache, output_dir, inputs, {**last["counts"], "bytes": out.site_bytes}, patched=changed)
     return last["counts"] | {"bytes": out.site_bytes}, len(patches), out.bytes_written
 
 
