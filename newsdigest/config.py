@@ -80,6 +80,9 @@ class ThreadSettings:
                                min=0.0, max=1.0)
     centroid_link: float = _setting(0.3, "weight of the thread's centroid against the article links",
                                     min=0.0, max=1.0)
+    choice_time_power: float = _setting(
+        0.5, "exponent on the time pull when choosing among threads an article may join (below 1, content "
+        "weighs more than dates, which tell sibling stories of one topic apart less reliably)", min=0.0, max=1.0)
     vector_terms: int = _setting(0, "heaviest words kept in an article's vector (0: all); fewer is faster",
                                  min=0)
     candidates: int = _setting(8, "candidate threads scored per article", min=1)

@@ -5,9 +5,10 @@ compared with the latest articles of a few candidate threads: tf-idf of words
 (headline and lede counted more than the tail) and of the people, organisations
 and places it names; each link is weighted by time (halving every `decay_days`,
 down to a floor, since undated and same-dated copy is common), then averaged,
-with some weight on the best link and on the thread's centroid. Candidates come
-from an inverted index in SQLite (entities and rare words, latest threads first),
-so the cost per article does not grow with the archive. The index is derived
+with some weight on the best link and on the thread's centroid. Among the threads
+whose score clears the threshold, time weighs less: content chiefly picks. Candidates
+come from an inverted index in SQLite (entities and rare words, latest threads
+first), so the cost per article does not grow with the archive. The index is derived
 state: delete it and `rebuild` it from the `thread:` ids in the front matter.
 
 Document frequencies are counted per article as it is recorded; weights use a
@@ -253,12 +254,24 @@ class ThreadIndex:
     # -- scoring ----------------------------------------------------------------------------------
 
     def _best_thread(self, doc: ThreadDoc, counts: _Vectors) -> tuple[str | None, float]:
-        scores = self._score_threads(doc, counts)
-        best, best_score = min(scores, key=lambda ts: (-ts[1], ts[0]), default=(None, 0.0))
-        return (best, best_score) if best_score >= self.settings.threshold else (None, best_score)
+        """Time and content decide whether the article may join a thread; of those it may, content chiefly picks.
 
-    def _score_threads(self, doc: ThreadDoc, counts: _Vectors) -> list[tuple[str, float]]:
-        """(thread, score) for each candidate thread: time-weighted links to its latest articles."""
+        Sibling stories of one topic (two quakes, two heists) differ in what they say more
+        reliably than in their dates, which are often missing or shared by a whole batch.
+        """
+        scores = self._score_threads(doc, counts)
+        joinable = [(thread, score, pick) for thread, score, pick in scores if score >= self.settings.threshold]
+        if not joinable:
+            return None, max((score for _, score, _ in scores), default=0.0)
+        best, score, _ = min(joinable, key=lambda tsp: (-tsp[2], tsp[0]))
+        return best, score
+
+    def _score_threads(self, doc: ThreadDoc, counts: _Vectors) -> list[tuple[str, float, float]]:
+        """(thread, score, pick) for each candidate thread, from time-weighted links to its latest articles.
+
+        `score` weighs each link by the whole time pull; `pick` by the pull to the power
+        `choice_time_power`, to choose among the threads whose score clears the threshold.
+        """
         s = self.settings
         vec = self._weigh(counts)
         day = _day(doc.date)
@@ -270,13 +283,18 @@ class ThreadIndex:
                 continue
             (text, text_cen), (ents, ents_cen) = prof.terms.dots(vec.terms), prof.ents.dots(vec.ents)
             # Time weighs each link: an article far in time from another needs more in common.
-            sims = ((1.0 - w) * text + w * ents) * self._pull(np.abs(day - prof.days))
-            link = s.max_link * float(sims.max()) + (1.0 - s.max_link) * float(sims.mean())
-            if s.centroid_link:
-                cen = ((1.0 - w) * text_cen + w * ents_cen) * self._pull(max(0.0, day - float(prof.days[0])))
-                link = (1.0 - s.centroid_link) * link + s.centroid_link * cen
-            scores.append((thread, link))
+            sims, cen = (1.0 - w) * text + w * ents, (1.0 - w) * text_cen + w * ents_cen
+            pulls = self._pull(np.abs(day - prof.days))
+            cen_pull = self._pull(max(0.0, day - float(prof.days[0])))
+            scores.append((thread, self._link(sims * pulls, cen * cen_pull),
+                           self._link(sims * pulls ** s.choice_time_power, cen * cen_pull ** s.choice_time_power)))
         return scores
+
+    def _link(self, sims: np.ndarray, cen: float) -> float:
+        """One score from the links to a thread's articles: best and average, mixed with the centroid's."""
+        s = self.settings
+        link = s.max_link * float(sims.max()) + (1.0 - s.max_link) * float(sims.mean())
+        return (1.0 - s.centroid_link) * link + s.centroid_link * cen
 
     def _doc_vectors(self, doc_id: int, raw: str) -> _Vectors:
         vec = self._vectors.get(doc_id)

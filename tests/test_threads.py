@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,6 +134,54 @@ def test_same_topic_different_events_stay_apart(tmp_path: Path, settings: Thread
     stories = {t["chile-quake-1"], t["japan-quake-1"], t["lohan-arrest-1"], t["lohan-nyc-1"],
                t["reuters-russia-says-it-will-build-ties"]}
     assert len(stories) == 5
+
+
+STRIKE_ZWICKAU = {"person": ["Thomas Knabel"], "organization": ["Volkswagen", "IG Metall"],
+                  "place": ["Zwickau", "Saxony", "Germany"]}
+STRIKE_WOLFSBURG = {"person": ["Daniela Cavallo", "Oliver Blume"], "organization": ["Volkswagen", "IG Metall"],
+                    "place": ["Wolfsburg", "Lower Saxony", "Germany"]}
+
+
+def strike_docs() -> list[ThreadDoc]:
+    """Two strikes at one carmaker; the last article, ingested undated, has the batch's date."""
+    return [
+        make_doc("zwickau-strike-1", "2023-11-06", "Volkswagen workers strike at Zwickau electric car plant", """
+Thousands of workers walked out of Volkswagen's electric car plant in Zwickau on Monday in a strike over pay
+for temporary staff, halting production of the ID.3, the IG Metall union said.
+
+Thomas Knabel, the union's leader in Zwickau, said the walkout in Saxony would last until the carmaker
+offered permanent contracts to the 269 temporary workers whose jobs end this month.""", STRIKE_ZWICKAU),
+        make_doc("zwickau-strike-2", "2023-11-07", "Zwickau strike idles Volkswagen ID.3 line for second day", """
+The strike at Volkswagen's Zwickau plant kept the ID.3 assembly line idle for a second day on Tuesday as
+temporary workers demanded permanent contracts, IG Metall said.
+
+Thomas Knabel told strikers outside the plant in Saxony that the 269 temporary jobs must be saved.""",
+                 STRIKE_ZWICKAU),
+        make_doc("wolfsburg-strike", "2024-06-01", "Volkswagen workers strike in Wolfsburg over plant closures", """
+Workers at Volkswagen's headquarters plant in Wolfsburg held a warning strike on Saturday against the
+carmaker's plans to close factories in Germany, the IG Metall union said.
+
+Works council head Daniela Cavallo told a rally in Lower Saxony that chief executive Oliver Blume had to
+take the closures off the table before pay talks resume.""", STRIKE_WOLFSBURG),
+        make_doc("zwickau-strike-3", "2024-06-01", "Volkswagen workers end strike at Zwickau plant", """
+Volkswagen workers in Zwickau ended their strike on Saturday after the carmaker offered permanent jobs to the
+269 temporary workers, the IG Metall union said, as the union readied for talks on plant closures in Germany.
+
+Thomas Knabel, the IG Metall leader in Zwickau, said the union would now stand with the workers in
+Wolfsburg against closures.""", {**STRIKE_ZWICKAU, "place": ["Zwickau", "Germany", "Wolfsburg"]}),
+    ]
+
+
+def test_content_picks_among_joinable_threads(tmp_path: Path, settings: ThreadSettings) -> None:
+    with ThreadIndex(tmp_path / "threads.sqlite", settings) as index:
+        t = assign_all(index, strike_docs())
+    assert t["zwickau-strike-3"] == t["zwickau-strike-1"] == t["zwickau-strike-2"]
+    assert t["wolfsburg-strike"] != t["zwickau-strike-1"]
+    # Were dates to weigh fully in the choice, the shared batch date would win it for the other strike.
+    full_time = dataclasses.replace(settings, choice_time_power=1.0)
+    with ThreadIndex(tmp_path / "full.sqlite", full_time) as index:
+        t = assign_all(index, strike_docs())
+    assert t["zwickau-strike-3"] == t["wolfsburg-strike"]
 
 
 def test_pinned_thread_is_kept(tmp_path: Path, settings: ThreadSettings) -> None:
