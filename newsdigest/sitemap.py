@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from xml.sax.saxutils import escape
+from html import escape as _html_escape
 
 from . import urls
 from .config import Config
@@ -22,6 +22,11 @@ _URLSET = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
 _NEWS_URLSET = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
                 'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">')
 _XML = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def escape(text: str) -> str:
+    """&, < and > escaped for XML text (xml.sax.saxutils does the same, but imports urllib.request)."""
+    return _html_escape(text, quote=False)
 
 
 def sitemap_rows(site: Site, days: Sequence[Day] = ()) -> list[tuple[str, dt.datetime | None]]:
