@@ -171,8 +171,32 @@ def _extract_in_worker(job: tuple[Sequence[WireStory], int]) -> list[dict[str, l
 def _extract_batch(stories: Sequence[WireStory], nlp: spacy.Language, batch_size: int) -> list[dict[str, list[str]]]:
     prepared = [_prepare(story) for story in stories]
     # spaCy refuses texts over max_length (1 MB); the rest of a giant file is not read for names.
-    docs = nlp.pipe([p.text[:nlp.max_length - 1] for p in prepared], batch_size=batch_size)
+    docs = _parse(nlp, [p.text[:nlp.max_length - 1] for p in prepared], batch_size)
     return [_entities_of(p, doc) for p, doc in zip(prepared, docs, strict=True)]
+
+
+def _parse(nlp: spacy.Language, texts: list[str], batch_size: int) -> list:
+    """`nlp.pipe(texts)`, with the NER transition loop run while holding the GIL.
+
+    spaCy's wheels since 3.8.8 (built with Cython 3.1) take and release the GIL in each call
+    to the parser's state functions. greedy_parse runs them with the GIL released, so every
+    call locked and unlocked its mutex: a third of NER's CPU time. Stepping the same model
+    through the same transitions from Python keeps the GIL held and those calls cheap.
+    """
+    ner = nlp.get_pipe("ner")
+    docs = list(nlp.pipe(texts, batch_size=batch_size, disable=["ner"]))
+    if not hasattr(ner, "transition_states") or ner.cfg.get("beam_width", 1) != 1:
+        return list(ner.pipe(docs, batch_size=batch_size))
+    for i in range(0, len(docs), batch_size):
+        batch = docs[i:i + batch_size]
+        states = ner.moves.init_batch(batch)
+        model = ner.model.predict(batch)
+        todo = [s for s in states if not s.is_final()]
+        while todo:
+            todo = ner.transition_states(todo, model.predict(todo))
+        model.clear_memory()
+        ner.set_annotations(batch, states)
+    return docs
 
 
 @dataclass
