@@ -206,8 +206,11 @@ def _parse(nlp: spacy.Language, texts: list[str], batch_size: int) -> list:
     docs = list(nlp.pipe(texts, batch_size=batch_size, disable=["ner"]))
     if not hasattr(ner, "transition_states") or ner.cfg.get("beam_width", 1) != 1:
         return list(ner.pipe(docs, batch_size=batch_size))
-    for i in range(0, len(docs), batch_size):
-        batch = docs[i:i + batch_size]
+    # As Parser.pipe: docs of similar length together, a quarter batch at a time, since the
+    # model's arrays for a batch (hundreds of MB for 32 stories) live until it is parsed.
+    by_length, size = sorted(docs, key=len), max(batch_size // 4, 2)
+    for i in range(0, len(by_length), size):
+        batch = by_length[i:i + size]
         states = ner.moves.init_batch(batch)
         model = ner.model.predict(batch)
         todo = [s for s in states if not s.is_final()]
