@@ -420,6 +420,9 @@ class _IngestState:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         fresh = not db_path.exists()
         self.db = sqlite3.connect(db_path)
+        # A commit per article: in WAL mode without a sync each, as the thread and version indexes.
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(
             "CREATE TABLE IF NOT EXISTS wire (sha256 TEXT PRIMARY KEY, file TEXT, article TEXT);"
             "CREATE TABLE IF NOT EXISTS written (article TEXT PRIMARY KEY, sha256 TEXT, file TEXT);")

@@ -9,7 +9,7 @@ import pytest
 
 from newsdigest import entity_rules as rules
 from newsdigest.config import EntitySettings
-from newsdigest.entities import extract_entities, load_pipeline
+from newsdigest.entities import _parse, extract_entities, load_pipeline
 from newsdigest.entity_registry import RegistryEntry, find_duplicates, read_registry, resolve_entities
 from newsdigest.entity_rules import TYPES
 from newsdigest.errors import ConfigError, ContentError
@@ -252,6 +252,18 @@ def test_extract_keeps_order_and_handles_empty_input(nlp, seeds):
     assert list(extract_entities([], nlp)) == []
     again = list(extract_entities(stories[::-1], nlp, batch_size=1, processes=2))
     assert again == [ents for _, ents in seeds][::-1]
+
+
+def test_parse_finds_what_spacy_s_own_loop_finds(nlp):
+    """NER stepped from Python (to hold the GIL) gives nlp.pipe's entities, with a batch cut short."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(WIRE.glob("*.txt"))]
+    texts += ["", "Putin met Choe Son Hui in Moscow."]
+
+    def spans(docs):
+        return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
+
+    assert spans(_parse(nlp, texts, 3)) == spans(nlp.pipe(texts))
+    assert any(spans(nlp.pipe(texts)))
 
 
 def test_workers_are_spawned_when_other_threads_run(nlp, seeds):
