@@ -203,6 +203,8 @@ def _parse(nlp: spacy.Language, texts: list[str], batch_size: int) -> list:
     through the same transitions from Python keeps the GIL held and those calls cheap.
     """
     ner = nlp.get_pipe("ner")
+    if nlp.pipe_names[-1] != "ner":  # a pipeline with pipes after NER (a user's model): spaCy's own order
+        return list(nlp.pipe(texts, batch_size=batch_size))
     docs = list(nlp.pipe(texts, batch_size=batch_size, disable=["ner"]))
     if not hasattr(ner, "transition_states") or ner.cfg.get("beam_width", 1) != 1:
         return list(ner.pipe(docs, batch_size=batch_size))
