@@ -269,8 +269,8 @@ class ThreadIndex:
     def _score_threads(self, doc: ThreadDoc, counts: _Vectors) -> list[tuple[str, float, float]]:
         """(thread, score, pick) for each candidate thread, from time-weighted links to its latest articles.
 
-        `score` weighs each link by the whole time pull; `pick` by the pull to the power
-        `choice_time_power`, to choose among the threads whose score clears the threshold.
+        `score` weighs each link by the whole time pull; `pick` (for the threads whose score
+        clears the threshold, 0 for the rest) by the pull to the power `choice_time_power`.
         """
         s = self.settings
         vec = self._weigh(counts)
@@ -286,8 +286,10 @@ class ThreadIndex:
             sims, cen = (1.0 - w) * text + w * ents, (1.0 - w) * text_cen + w * ents_cen
             pulls = self._pull(np.abs(day - prof.days))
             cen_pull = self._pull(max(0.0, day - float(prof.days[0])))
-            scores.append((thread, self._link(sims * pulls, cen * cen_pull),
-                           self._link(sims * pulls ** s.choice_time_power, cen * cen_pull ** s.choice_time_power)))
+            score = self._link(sims * pulls, cen * cen_pull)
+            power = s.choice_time_power  # only a thread the article may join needs its `pick`
+            pick = self._link(sims * pulls ** power, cen * cen_pull ** power) if score >= s.threshold else 0.0
+            scores.append((thread, score, pick))
         return scores
 
     def _link(self, sims: np.ndarray, cen: float) -> float:
