@@ -133,12 +133,13 @@ class BuildCache:
         the version of an edited article from before the other folder's build.
         """
         out = {}
-        for table in ("articles", "replaced"):
-            for rel, (mtime_ns, size) in stamps.items():
+        for rel, (mtime_ns, size) in stamps.items():
+            for table in ("articles", "replaced"):
                 row = self.db.execute(f"SELECT blob FROM {table} WHERE rel = ? AND mtime_ns = ? AND size = ?",
                                       (rel, mtime_ns, size)).fetchone()
-                if row and rel not in out:
+                if row:
                     out[rel] = pickle.loads(row[0])
+                    break
         return out
 
     def store_articles(self, rows: Iterable[tuple[str, int, int, str, str, object]], *,

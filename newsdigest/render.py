@@ -190,10 +190,9 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
         related = [site.entities[k].ref for k in entity.related if k in site.entities]
         threads = [site.threads[t] for t in entity.threads if t in site.threads]
         chart = charts.mention_timeline([a.date for a in entity.articles], config.tz)
-        pages = entity_pages(len(entity.articles))
-        for page in range(1, pages + 1):
-            start = 0 if page == 1 else ENTITY_PAGE_SIZE + (page - 2) * ENTITY_OLDER_PAGE_SIZE
-            chunk = entity.articles[start: ENTITY_PAGE_SIZE if page == 1 else start + ENTITY_OLDER_PAGE_SIZE]
+        chunks = entity_page_articles(entity.articles)
+        pages = len(chunks)
+        for page, chunk in enumerate(chunks, start=1):
             yield urls.page_route(entity.route, page), render(
                 env, "entity.html", page_title=entity.name if page == 1 else f"{entity.name}, page {page}",
                 entity=entity, related=related if page == 1 else [], threads=threads[:20] if page == 1 else [],
@@ -226,9 +225,11 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
             feeds=[("", config.title)], canonical=urls.entity_index_route(kind))
 
 
-def entity_pages(articles: int) -> int:
-    """Pages an entity with this many articles gets: 20 newest with summaries, then 100 per page in brief."""
-    return 1 + max(0, math.ceil((articles - ENTITY_PAGE_SIZE) / ENTITY_OLDER_PAGE_SIZE))
+def entity_page_articles(articles: Sequence[Article]) -> list[Sequence[Article]]:
+    """An entity's articles, newest first, page by page: 20 shown with summaries, then 100 a page in brief."""
+    older = articles[ENTITY_PAGE_SIZE:]
+    return [articles[:ENTITY_PAGE_SIZE]] + [older[i:i + ENTITY_OLDER_PAGE_SIZE]
+                                            for i in range(0, len(older), ENTITY_OLDER_PAGE_SIZE)]
 
 
 def render_archive(site: Site, env, config: Config, digest_days: Sequence[Day] = ()) -> Iterator[tuple[str, str]]:
