@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from markdown_it import MarkdownIt
-
 from . import urls
 from .cache import BuildCache, fingerprint
 from .config import Config
@@ -26,7 +24,7 @@ from .entity_registry import RegistryEntry, read_registry, resolve_entities
 from .entity_rules import TYPES
 from .errors import ContentError, NewsdigestError
 from .frontmatter import as_datetime, as_names, clean_text, key_line, read_front_matter_file, shown
-from .markup import make_markdown, markdown_renderer_name
+from .markup import Markdown, markdown_renderer_name
 from .parallel import map_chunks
 from .versions import Version, read_versions
 
@@ -250,7 +248,7 @@ def _list_articles(articles_dir: Path) -> dict[str, tuple[int, int]]:
 
 def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str]]) -> list:
     """Parse a chunk of article files (in a worker): (rel, (mtime_ns, size), Article or error)."""
-    md = make_markdown()
+    md = Markdown()
     out = []
     for path, rel in chunk:
         try:
@@ -265,7 +263,7 @@ def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str]]) -> list:
     return out
 
 
-def read_article(path: Path, rel: str, label: str, config: Config, md: MarkdownIt) -> Article:
+def read_article(path: Path, rel: str, label: str, config: Config, md: Markdown) -> Article:
     """One article file -> `Article`, or a ContentError naming the file and line."""
     content_dir = path.parents[rel.count("/") + 1]
     if path.is_symlink() and not path.resolve().is_relative_to(content_dir.resolve()):
@@ -449,7 +447,7 @@ def _gather_entities(articles: Sequence[Article], threads: dict[str, Thread],
     thread_of = {a.key: a.thread_id for a in articles}
     related = _related_entities(articles, by_key, config.entities.related)
     notes = {(e.type, e.name): e for e in registry}
-    md = make_markdown()
+    md = Markdown()
     slugs = _entity_slugs(by_key, notes)
     entities = {}
     for key in sorted(by_key):

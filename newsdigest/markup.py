@@ -1,25 +1,90 @@
 """Markdown -> HTML, configured once for every body and description on the site.
 
-CommonMark with raw HTML off. (markdown-it-pyrs, the same parser in Rust, was
-measured: about six times faster, but it renders a leading non-breaking space
-differently, and with the build cache Markdown is no longer a hot spot, so we
-keep the one parser.) The renderer's name is part of the build cache's key.
+CommonMark with raw HTML off, by markdown-it-py. Most wire copy is nothing but
+paragraphs of plain text (with the backslash escapes ingest writes), and parsing
+those was a fifth of a cold build's time; `render_plain` writes such text
+straight to the HTML markdown-it-py would give, and hands everything else to
+markdown-it-py. A test compares the two on generated Markdown. (markdown-it-pyrs,
+the same parser in Rust, was measured and rejected: it panics on some inputs and
+lets raw HTML through.) The renderer's name is part of the build cache's key.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import markdown_it
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml, mdTrim
 
 
-def make_markdown() -> MarkdownIt:
-    """CommonMark with raw HTML off: text is text; unsafe link schemes are refused."""
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+class Markdown:
+    """CommonMark with raw HTML off (text is text; unsafe link schemes are refused).
+
+    Plain paragraphs and headings take the short way (`render_plain`); the rest is
+    parsed by markdown-it-py.
+    """
+
+    def __init__(self) -> None:
+        self.parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+    def render(self, text: str) -> str:
+        html = render_plain(text)
+        return self.parser.render(text) if html is None else html
 
 
 @cache
 def markdown_renderer_name() -> str:
     """Which parser (and version) renders Markdown, for the build cache's key."""
     return "markdown-it-py " + markdown_it.__version__  # importlib.metadata costs 35 ms of every build
+
+
+# A backslash before ASCII punctuation stands for the character itself (CommonMark 2.4).
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+# What may start something other than plain text, outside escapes: code, emphasis, links,
+# autolinks, a lone backslash (a hard break or a literal), an entity or character reference.
+_INLINE_SYNTAX = re.compile(r"[`*_\[\]<\\]")
+_REFERENCE = re.compile(r"&#?[0-9A-Za-z]+;")
+# Line starts that may open or interrupt a block: indentation, quotes, list markers, headings,
+# lines of rule or setext-underline characters, fences, ordered-list markers.
+_BLOCK_START = re.compile(r"(?: |>|[-+*](?=[ \n]|\Z)|#{1,6}(?=[ \n]|\Z)|[-*_=][-*_= ]*(?=\n|\Z)|```|~~~"
+                          r"|\d{1,9}[.)](?=[ \n]|\Z))")
+_LINE_BLOCK_START = re.compile(r"\n" + _BLOCK_START.pattern)
+_HEADING = re.compile(r"(#{1,6}) +(.*[^#\s]) *\Z")  # one line, no closing #s (markdown-it-py decides those)
+_BLANK_LINES = re.compile(r"\n(?: *\n)+")
+_HARD_BREAK = re.compile(r" {2,}\n")
+_SOFT_BREAK = re.compile(r" \n")
+
+
+def render_plain(text: str) -> str | None:
+    """HTML for text made only of paragraphs and one-line headings, as markdown-it-py renders it; else None."""
+    text = text.strip("\n")
+    if "\r" in text or "\0" in text or "\t" in text:
+        return None
+    unescaped = _ESCAPE.sub("", text)
+    if _INLINE_SYNTAX.search(unescaped) or ("&" in unescaped and _REFERENCE.search(unescaped)):
+        return None
+    if not _BLOCK_START.match(text) and not _LINE_BLOCK_START.search(text):
+        # Paragraphs only: escapes and HTML escaping leave newlines and spaces where they were.
+        return "".join(_block("p", html) for html in _BLANK_LINES.split(escapeHtml(_ESCAPE.sub(r"\1", text))))
+    out: list[str] = []
+    for block in _BLANK_LINES.split(text):
+        tag = "p"
+        if _BLOCK_START.match(block) or _LINE_BLOCK_START.search(block):
+            heading = _HEADING.match(block)
+            if heading is None:
+                return None
+            tag, block = f"h{len(heading.group(1))}", heading.group(2)
+        out.append(_block(tag, escapeHtml(_ESCAPE.sub(r"\1", block))))
+    return "".join(out)
+
+
+def _block(tag: str, html: str) -> str:
+    """One paragraph or heading: trimmed, its line ends turned into breaks as CommonMark says."""
+    if not html.strip(" "):
+        return ""
+    html = mdTrim(html)
+    if "\n" in html:
+        html = _SOFT_BREAK.sub("\n", _HARD_BREAK.sub("<br />\n", html))
+    return f"<{tag}>{html}</{tag}>\n"

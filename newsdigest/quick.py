@@ -34,7 +34,7 @@ from .config import Config
 from .content import Article, read_article
 from .errors import NewsdigestError
 from .feeds import is_full_content, make_entries
-from .markup import make_markdown, markdown_renderer_name
+from .markup import Markdown, markdown_renderer_name
 from .plan import site_stamp
 from .writer import OutputWriter
 
@@ -137,7 +137,7 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
         return None
     old_articles = cache.load_articles_as_built({rel: built[rel] for rel in changed})
     articles_dir = site_dir / "content" / "articles"
-    md = make_markdown()
+    md = Markdown()
     edits = []
     for rel in changed:
         old = old_articles.get(rel)

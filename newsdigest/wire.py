@@ -235,7 +235,7 @@ def markdown_body(story: WireStory) -> str:
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
-_MD_LINE_START = re.compile(r"^(\s*)([#>+=\-]|\d+[.)])(?=\s|$)")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=\-]|\d+[.)])(?=\s|$|[-=\s]*$)")  # "---": a rule
 
 
 def escape_markdown(text: str) -> str:

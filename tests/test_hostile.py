@@ -29,7 +29,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from newsdigest.cli import main
 from newsdigest.config import Config
 from newsdigest.errors import NewsdigestError
-from newsdigest.markup import make_markdown
+from newsdigest.markup import Markdown
 from newsdigest.wire import decode_wire, parse_wire
 
 GOOD = "content/wire/good.txt"
@@ -660,7 +660,7 @@ def test_any_front_matter_reads_or_gives_a_content_error(tmp_path, front, entiti
     path = tmp_path / "a.md"
     path.write_text(text, encoding="utf-8")
     try:
-        read_article(path, "2024/01/01/a.md", "content/articles/2024/01/01/a.md", Config(), make_markdown())
+        read_article(path, "2024/01/01/a.md", "content/articles/2024/01/01/a.md", Config(), Markdown())
     except NewsdigestError:
         pass
 
@@ -672,7 +672,7 @@ def test_any_text_after_a_fence_reads_or_gives_a_content_error(tmp_path, text):
     path = tmp_path / "a.md"
     path.write_text("---\n" + text, encoding="utf-8")
     try:
-        read_article(path, "2024/01/01/a.md", "content/articles/2024/01/01/a.md", Config(), make_markdown())
+        read_article(path, "2024/01/01/a.md", "content/articles/2024/01/01/a.md", Config(), Markdown())
     except NewsdigestError:
         pass
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsdigest.errors import WireError
-from newsdigest.markup import make_markdown
+from newsdigest.markup import Markdown
 from newsdigest.wire import decode_wire, markdown_body, parse_wire
 
 WIRE = Path(__file__).resolve().parent.parent / "content" / "wire"
@@ -97,7 +97,7 @@ def test_headless_wire_uses_the_first_sentence():
 def test_wire_text_is_text_not_html_or_markdown():
     story = parse_wire("Headline\n\n<script>alert(1)</script> [click](javascript:alert(1)) *not em* # no\n\n"
                        "1. not a list\n")
-    html = make_markdown().render(markdown_body(story))
+    html = Markdown().render(markdown_body(story))
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<a " not in html and "<em>" not in html and "<ol" not in html
 
