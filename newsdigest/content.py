@@ -14,7 +14,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 from . import urls
@@ -134,7 +134,7 @@ class Entity:
     def route(self) -> str:
         return urls.entity_route(self.type, self.slug)
 
-    @property
+    @cached_property  # pages link entities 200,000 times at 10,000 articles
     def ref(self) -> EntityRef:
         return EntityRef(self.type, self.name, self.slug)
 

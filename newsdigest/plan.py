@@ -28,11 +28,13 @@ from markupsafe import Markup
 
 from .cache import fingerprint
 from .config import Config
-from .content import Article, Entity, Site, Thread
+from .content import Article, Entity, EntityRef, Site, Thread
 from .markup import markdown_renderer_name
 
 CODE_DIR = Path(__file__).resolve().parent  # a change to the code may change any page
 _PLAIN = (str, int, float, bool, type(None), Markup, dt.datetime, dt.date, dt.timedelta)
+_PLAIN_TYPES = frozenset(_PLAIN)  # exact types: one set lookup instead of an isinstance chain
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, looked up once per type
 
 
 @dataclass(frozen=True)
@@ -70,23 +72,28 @@ class PageKeys:
         return fingerprint(self.stamp, page.template, self._reduce(page.context))
 
     def _reduce(self, value) -> object:
-        if isinstance(value, _PLAIN):
-            return value
         kind = type(value)
+        if kind in _PLAIN_TYPES or kind is EntityRef:  # EntityRef: three strings, its repr says it all
+            return value
         if kind is Article:
             return value.fingerprint or fingerprint(repr(value))
-        if kind is dict:
-            return tuple((k, self._reduce(v)) for k, v in value.items())
         if kind is list or kind is tuple:
-            return tuple(self._reduce(v) for v in value)
+            return tuple([v if type(v) in _PLAIN_TYPES else self._reduce(v) for v in value])
+        if kind is dict:
+            return tuple([(k, v if type(v) in _PLAIN_TYPES else self._reduce(v)) for k, v in value.items()])
         if kind is Entity or kind is Thread or kind is Site:  # shared by many pages, alive all build
             memo = self._memo.get(id(value))
             if memo is None:
                 memo = self._memo[id(value)] = fingerprint(self._reduce_shared(value))
                 self._keep.append(value)
             return memo
+        if isinstance(value, _PLAIN):
+            return value
         if dataclasses.is_dataclass(value):
-            return (kind.__name__,) + tuple(self._reduce(getattr(value, f.name)) for f in dataclasses.fields(value))
+            names = _FIELDS.get(kind)
+            if names is None:
+                names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+            return (kind.__name__,) + tuple([self._reduce(getattr(value, name)) for name in names])
         if isinstance(value, set | frozenset):
             return tuple(sorted(repr(self._reduce(v)) for v in value))
         return (kind.__name__, os.urandom(8).hex())  # something we cannot see into: render it every time

@@ -8,6 +8,7 @@ latest threads of each entity are looked at, so a build stays fast on large site
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from .content import Article, Site, Thread
@@ -16,19 +17,31 @@ MAIN_PER_TYPE = 3
 THREADS_PER_ENTITY = 40
 
 
-def related_threads(site: Site, article: Article, limit: int = 3) -> list[Thread]:
-    """Up to `limit` other threads sharing the article's main entities, strongest first."""
-    own = article.thread_id
-    total = len(site.articles) or 1
-    scores: dict[str, float] = {}
-    for kind, names in article.entities.items():
-        for name in names[:MAIN_PER_TYPE]:
-            entity = site.entities.get((kind, name))
-            if entity is None:
-                continue
-            weight = math.log(1 + total / len(entity.articles))
-            for tid in entity.threads[:THREADS_PER_ENTITY]:
-                if tid != own and tid in site.threads:
-                    scores[tid] = scores.get(tid, 0.0) + weight
-    ranked = sorted(scores, key=lambda t: (-scores[t], -site.threads[t].latest.date.timestamp(), t))
-    return [site.threads[t] for t in ranked[:limit]]
+class RelatedStories:
+    """Related stories of any article of one site; what every article's ranking uses is computed once."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        total = len(site.articles) or 1
+        # Per entity: its weight (rarer counts more) and its latest threads.
+        self._candidates = {key: (math.log(1 + total / len(entity.articles)),
+                                  [tid for tid in entity.threads[:THREADS_PER_ENTITY] if tid in site.threads])
+                            for key, entity in site.entities.items()}
+        self._recency = {tid: -thread.latest.date.timestamp() for tid, thread in site.threads.items()}
+
+    def of(self, article: Article, limit: int = 3) -> list[Thread]:
+        """Up to `limit` other threads sharing the article's main entities, strongest first."""
+        candidates = self._candidates
+        scores: dict[str, float] = {}
+        get = scores.get
+        for kind, names in article.entities.items():
+            for name in names[:MAIN_PER_TYPE]:
+                found = candidates.get((kind, name))
+                if found is not None:
+                    weight, tids = found
+                    for tid in tids:
+                        scores[tid] = get(tid, 0.0) + weight
+        scores.pop(article.thread_id, None)
+        recency = self._recency
+        best = heapq.nsmallest(limit, [(-score, recency[tid], tid) for tid, score in scores.items()])
+        return [self.site.threads[tid] for _, _, tid in best]

@@ -21,7 +21,7 @@ from .config import Config
 from .content import TYPE_LABELS, Article, Entity, EntityRef, Site, Thread
 from .digest import Day
 from .errors import TemplateError
-from .related import related_threads
+from .related import RelatedStories
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -118,6 +118,7 @@ class _Context:
         self.site = site
         self.config = config
         self.entity = site.entities
+        self.related = RelatedStories(site)
         self.offered = choose_filters(site, config.search) if config.search.enabled else SearchFilters()
 
     def entities_of(self, article: Article) -> list[tuple[str, list[EntityRef]]]:
@@ -142,7 +143,7 @@ def render_article(article: Article, env, ctx: _Context) -> str:
                   feeds=([(thread.route, f"Story: {thread.title}")] if thread and len(thread.articles) > 1
                          else []) + [(e.route, e.name) for e in main] + [("", ctx.config.title)],
                   page_meta=seo.article_meta(article, thread, [e for _, es in groups for e in es], ctx.config),
-                  related_stories=related_threads(ctx.site, article),
+                  related_stories=ctx.related.of(article),
                   story=story_window(thread, article) if thread else [],
                   search_markers=article_markers(article, thread, ctx.config, ctx.offered)
                   if ctx.config.search.enabled else "")
