@@ -5,26 +5,32 @@ full build that fills it again. Parsed articles are keyed by path, mtime and siz
 (and the Markdown renderer); the manifest records, for each file of output/, the
 fingerprint of the inputs it was rendered from, so the next build renders only
 pages whose inputs changed.
+
+An article's body is kept in its own column and is not loaded with the article:
+the build holds articles without bodies (50,000 packed bodies are 115 MB, and a
+forked worker's resident size counts them again), and pages read a body from
+here when they show it (`body_reader`, one connection per process).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "4"  # raise when the tables or the pickled Article change: an old cache is then dropped
+SCHEMA_VERSION = "5"  # raise when the tables or the pickled Article change: an old cache is then dropped
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS articles (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
-                                     renderer TEXT, digest TEXT, blob BLOB);
-CREATE TABLE IF NOT EXISTS replaced (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, blob BLOB);
+                                     renderer TEXT, digest TEXT, blob BLOB, body BLOB);
+CREATE TABLE IF NOT EXISTS replaced (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, blob BLOB, body BLOB);
 CREATE TABLE IF NOT EXISTS entries (fp TEXT PRIMARY KEY, rss TEXT, atom TEXT);
 CREATE TABLE IF NOT EXISTS built (output TEXT, rel TEXT, mtime_ns INTEGER, size INTEGER, feeds TEXT,
                                   PRIMARY KEY (output, rel));
@@ -63,15 +69,13 @@ def tree_stamps(folder: Path) -> list[tuple[str, int, int]]:
 
 
 class BuildCache:
-    """The build's SQLite cache; `path=None` keeps nothing between builds."""
+    """The build's SQLite cache at `path` (created if missing)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.db = self._open(path)
 
-    def _open(self, path: Path | None) -> sqlite3.Connection:
-        if path is None:
-            return self._init(sqlite3.connect(":memory:"))
+    def _open(self, path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             db = self._init(sqlite3.connect(path))
@@ -118,7 +122,7 @@ class BuildCache:
                 self.db.execute("SELECT rel, mtime_ns, size, renderer FROM articles")}
 
     def load_articles(self, rels: Iterable[str]) -> dict[str, tuple[str, object]]:
-        """rel -> (digest, article) for the given cached articles."""
+        """rel -> (digest, article without its body) for the given cached articles."""
         wanted = set(rels)
         out = {}
         for rel, digest, blob in self.db.execute("SELECT rel, digest, blob FROM articles"):
@@ -127,7 +131,7 @@ class BuildCache:
         return out
 
     def load_articles_as_built(self, stamps: dict[str, tuple[int, int]]) -> dict[str, object]:
-        """rel -> the article as parsed from the file with that (mtime_ns, size), current or replaced.
+        """rel -> the article (with its body) as parsed from the file with that (mtime_ns, size), current or replaced.
 
         The preview builds into two folders in turn, so the one it builds next shows
         the version of an edited article from before the other folder's build.
@@ -135,10 +139,10 @@ class BuildCache:
         out = {}
         for rel, (mtime_ns, size) in stamps.items():
             for table in ("articles", "replaced"):
-                row = self.db.execute(f"SELECT blob FROM {table} WHERE rel = ? AND mtime_ns = ? AND size = ?",
+                row = self.db.execute(f"SELECT blob, body FROM {table} WHERE rel = ? AND mtime_ns = ? AND size = ?",
                                       (rel, mtime_ns, size)).fetchone()
                 if row:
-                    out[rel] = pickle.loads(row[0])
+                    out[rel] = dataclasses.replace(pickle.loads(row[0]), body=row[1])
                     break
         return out
 
@@ -147,11 +151,12 @@ class BuildCache:
         """Store (rel, mtime_ns, size, renderer, digest, article) rows (keeping the rows they replace)."""
         rows = list(rows)
         if keep_replaced:
-            self.db.executemany("INSERT OR REPLACE INTO replaced SELECT rel, mtime_ns, size, blob FROM articles "
-                                "WHERE rel = ?", [(r[0],) for r in rows])
-        self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
-                            [(r, m, s, rd, d, pickle.dumps(a, pickle.HIGHEST_PROTOCOL))
-                             for r, m, s, rd, d, a in rows])
+            self.db.executemany("INSERT OR REPLACE INTO replaced SELECT rel, mtime_ns, size, blob, body "
+                                "FROM articles WHERE rel = ?", [(r[0],) for r in rows])
+        self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [(r, m, s, rd, d, pickle.dumps(dataclasses.replace(a, body=b""), pickle.HIGHEST_PROTOCOL),
+                              a.body) for r, m, s, rd, d, a in rows])
+        self.db.commit()  # readers in other processes (`body_reader`) see committed rows only
 
     def forget_articles(self, rels: Iterable[str]) -> None:
         rels = [(r,) for r in rels]
@@ -238,3 +243,23 @@ class BuildCache:
         self.db.executemany("INSERT OR REPLACE INTO manifest VALUES (?, ?, ?, ?, ?)",
                             [(name, rel, k, s, m) for rel, (k, s, m) in changed.items()])
         self.db.commit()
+
+
+def body_reader(path: Path) -> Callable[[str], bytes]:
+    """rel -> the packed body of the article as this build loaded it, read from the cache at `path`.
+
+    Forked workers inherit the function, not a connection: SQLite connections must not
+    cross a fork, so each process opens its own, read-only, when it first needs one.
+    """
+    connections: dict[int, sqlite3.Connection] = {}
+
+    def read(rel: str) -> bytes:
+        db = connections.get(os.getpid())
+        if db is None:
+            db = connections[os.getpid()] = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        row = db.execute("SELECT body FROM articles WHERE rel = ?", (rel,)).fetchone()
+        if row is None:
+            raise LookupError(f"{path}: no body for content/articles/{rel}; delete .cache/ and build again")
+        return row[0]
+
+    return read

@@ -12,13 +12,13 @@ import math
 import os
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
 
 from . import urls
-from .cache import BuildCache, fingerprint
+from .cache import BuildCache, body_reader, fingerprint
 from .config import Config
 from .entity_registry import RegistryEntry, read_registry, resolve_entities
 from .entity_rules import TYPES
@@ -33,6 +33,20 @@ log = logging.getLogger(__name__)
 TYPE_LABELS = {"person": "People", "organization": "Organizations", "place": "Places"}
 
 
+class _BodySource:
+    """Where bodies of articles loaded without them are read from: the build cache of the running build."""
+
+    def __init__(self) -> None:
+        self.read: Callable[[str], bytes] = self._none
+
+    @staticmethod
+    def _none(rel: str) -> bytes:
+        raise LookupError(f"content/articles/{rel}: the body was not loaded")
+
+
+_bodies = _BodySource()
+
+
 @dataclass(frozen=True)
 class Article:
     """One published article, as its front matter and body say."""
@@ -41,7 +55,7 @@ class Article:
     source: str  # path relative to content/articles/
     title: str
     date: dt.datetime
-    body: bytes  # its HTML, packed by `pack_html`: 50,000 bodies held as str would weigh 500 MB
+    body: bytes  # its HTML packed by `pack_html`, or b"" when the build cache holds it (see `load_articles`)
     summary: str = ""
     byline: tuple[str, ...] = ()
     dateline: str = ""
@@ -62,7 +76,9 @@ class Article:
 
     @property
     def body_html(self) -> str:
-        return zlib.decompress(self.body).decode("utf-8")
+        """The body's HTML; an article loaded without its body reads it from the build cache."""
+        body = self.body or _bodies.read(self.source)
+        return zlib.decompress(body).decode("utf-8")
 
     @property
     def key(self) -> str:
@@ -188,6 +204,8 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     files = _list_articles(articles_dir)
     parsed: dict[str, Article] = {}
     if cache is not None:
+        # Articles come without their bodies; pages read them from the cache (`Article.body_html`).
+        _bodies.read = body_reader(cache.path)
         settings = fingerprint(config.timezone, markdown_renderer_name())
         if cache.get_meta("article-settings") != settings:
             cache.forget_articles(cache.article_stamps())
@@ -204,7 +222,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
             if isinstance(result, NewsdigestError):
                 errors.append(result)
             else:
-                parsed[rel] = result
+                parsed[rel] = result if cache is None else replace(result, body=b"")
                 new_rows.append((rel, *stamp, markdown_renderer_name(), result.fingerprint, result))
         if cache is not None and new_rows:
             cache.store_articles(new_rows)  # chunk by chunk: a whole archive's pickles at once is a lot
