@@ -256,7 +256,7 @@ def body_reader(path: Path) -> Callable[[str], bytes]:
     def read(rel: str) -> bytes:
         db = connections.get(os.getpid())
         if db is None:
-            db = connections[os.getpid()] = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            db = connections[os.getpid()] = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         row = db.execute("SELECT body FROM articles WHERE rel = ?", (rel,)).fetchone()
         if row is None:
             raise LookupError(f"{path}: no body for content/articles/{rel}; delete .cache/ and build again")
