@@ -270,3 +270,15 @@ def test_a_days_digest_lists_the_three_latest_earlier_articles_of_a_story(site):
     assert text_of(day, "details.earlier li a") == [f"Part {n}" for n in range(7, 4, -1)]
     more = day.css_first("details.earlier p a")
     assert more.attributes["href"] == "/repo/threads/long/" and more.text() == "All 8 articles of the story"
+
+
+def test_article_text_read_back_from_the_cache_on_a_later_build(story_site, monkeypatch):
+    """Builds hold articles without their text and read it from .cache/ (here from a relative --site)."""
+    monkeypatch.chdir(story_site.parent)
+    assert main(["build", "--site", story_site.name]) == 0
+    article(story_site, "2024/01/16/quake.md", "Earthquake hits the coast", "2024-01-16T12:00:00+00:00",
+            thread="quake", entities={"place": ["Chile"]})  # a new title: every page is planned again
+    assert main(["build", "--site", story_site.name]) == 0
+    ties = page(story_site, "2024/01/15/ties/")
+    assert text_of(ties, ".body h2") == ["SUBHEAD"] and "First day." in ties.css_first(".body").text()
+    assert text_of(page(story_site, "2024/01/16/quake/"), "h1") == ["Earthquake hits the coast"]
