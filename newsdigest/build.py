@@ -90,11 +90,10 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         feeds = plan_feeds(site, config)
         manifest = cache.manifest(output_dir)
         with OutputWriter(output_dir, previous=manifest) as out:
-            renderer = _Renderer(env, config, out, keys.stamp)
+            renderer = _Renderer(env, config, out, keys)
             for route, page in plan_pages(site, days, config):
                 report.pages += 1
-                if out.claim(route, key := keys.key(page), owner=route):
-                    renderer.page(route, page, key)
+                renderer.page(out.reserve(route, owner=route), route, page)
             renderer.flush()
             feed_jobs = [feed for feed in feeds if _claim_feed(out, feed, feed_key(feed, config, keys.stamp))]
             _store_feed_entries(feed_jobs, config, cache)
@@ -164,17 +163,18 @@ class _Renderer:
     """Collects pages and feeds to render and renders them in batches on every core.
 
     Batches keep memory flat on big sites: only one batch of planned pages (and of feed
-    items) is held at a time; workers are forked per batch and write straight to staging.
+    items) is held at a time; workers are forked per batch, compute each page's key, and
+    render and write straight to staging only the pages whose key changed.
     """
 
-    def __init__(self, env, config: Config, out: OutputWriter, stamp: str) -> None:
-        self.env, self.config, self.out, self.stamp = env, config, out, stamp
+    def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys) -> None:
+        self.env, self.config, self.out, self.keys = env, config, out, keys
         self.jobs: list[tuple[str, object]] = []
         self.entries: Entries = {}
         self.count = 0
 
-    def page(self, route: str, page: PlannedPage, key: str) -> None:
-        self.jobs.append(("page", (route, page, key)))
+    def page(self, rel: str, route: str, page: PlannedPage) -> None:
+        self.jobs.append(("page", (rel, route, page)))
         if len(self.jobs) >= PAGE_BATCH:
             self.flush()
 
@@ -182,20 +182,29 @@ class _Renderer:
         self.jobs.append(("feed", feed))
 
     def flush(self) -> None:
-        for results in map_chunks(self._render_chunk, self.jobs, chunk_size=64):
-            self.out.adopt(results)
+        for written, reused in map_chunks(self._render_chunk, self.jobs, chunk_size=64):
+            self.out.adopt(written)
+            for rel, old in reused:
+                self.out.reuse(rel, old)
+            self.count -= len(reused)  # jobs rendered: pages whose key changed, and every feed
         self.count += len(self.jobs)
         self.jobs = []
 
-    def _render_chunk(self, chunk) -> list[tuple[str, str, int, int]]:
-        written = []
+    def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]]]:
+        """(files written, (rel, manifest row) of pages found unchanged) for a chunk of jobs."""
+        written, reused = [], []
         for kind, job in chunk:
             if kind == "page":
-                route, page, key = job
+                rel, route, page = job
+                key = self.keys.key(page)
+                old = self.out.reusable(rel, key)
+                if old is not None:
+                    reused.append((rel, old))
+                    continue
                 html = render(self.env, page.template, **page.context)
                 written.append(self.out.write_claimed(route, html, key))
             else:
-                key = feed_key(job, self.config, self.stamp)
+                key = feed_key(job, self.config, self.keys.stamp)
                 for route, xml in render_feed(job, self.config, self.entries):
                     written.append(self.out.write_claimed(route, xml, key))
-        return written
+        return written, reused

@@ -119,16 +119,28 @@ class OutputWriter:
 
     def claim(self, route: str, key: str, owner: str = "") -> bool:
         """Reserve `route` for this build; True if it must be written (its inputs changed)."""
+        rel = self.reserve(route, owner)
+        old = self.reusable(rel, key)
+        if old is not None:
+            self.manifest[rel] = old
+            return False
+        return True
+
+    def reserve(self, route: str, owner: str = "") -> str:
+        """Reserve `route` for this build (a second claim on it is an error); its file's path."""
         rel = urls.output_file(route)
         if rel in self.written:
             raise BuildError(f"two pages want the same URL /{rel}: {self.written[rel]} and {owner or route}",
                              owner or rel, hint="give one of them another slug")
         self.written[rel] = owner or route
+        return rel
+
+    def reusable(self, rel: str, key: str) -> tuple[str, int, int] | None:
+        """The previous build's file at `rel` if made from `key` and still as it was left (also in a worker)."""
         old = self.previous.get(rel)
         if self.incremental and old is not None and old[0] == key and self._unchanged_on_disk(rel, old):
-            self.manifest[rel] = old
-            return False
-        return True
+            return old
+        return None
 
     def keep(self, rels: Iterable[str]) -> bool:
         """Carry files of the previous build over as they are (the quick rebuilds); False if one is not.
@@ -181,6 +193,10 @@ class OutputWriter:
             self.manifest[rel] = (key, size, mtime_ns)
             self.staged.append(rel)
             self.bytes_written += size
+
+    def reuse(self, rel: str, old: tuple[str, int, int]) -> None:
+        """Record a reserved file that `reusable` found unchanged (here or in a worker)."""
+        self.manifest[rel] = old
 
     @property
     def site_bytes(self) -> int:
