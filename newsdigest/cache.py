@@ -6,8 +6,8 @@ full build that fills it again. Parsed articles are keyed by path, mtime and siz
 fingerprint of the inputs it was rendered from, so the next build renders only
 pages whose inputs changed.
 
-An article's body is kept in its own column and is not loaded with the article:
-the build holds articles without bodies (50,000 packed bodies are 115 MB, and a
+An article's body (HTML) is kept in its own column and is not loaded with the article:
+the build holds articles without bodies (50,000 bodies are 265 MB, and a
 forked worker's resident size counts them again), and pages read a body from
 here when they show it (`body_reader`, one connection per process).
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "5"  # raise when the tables or the pickled Article change: an old cache is then dropped
+SCHEMA_VERSION = "6"  # raise when the tables or the pickled Article change: an old cache is then dropped
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS articles (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
@@ -154,7 +154,7 @@ class BuildCache:
             self.db.executemany("INSERT OR REPLACE INTO replaced SELECT rel, mtime_ns, size, blob, body "
                                 "FROM articles WHERE rel = ?", [(r[0],) for r in rows])
         self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [(r, m, s, rd, d, pickle.dumps(dataclasses.replace(a, body=b""), pickle.HIGHEST_PROTOCOL),
+                            [(r, m, s, rd, d, pickle.dumps(dataclasses.replace(a, body=None), pickle.HIGHEST_PROTOCOL),
                               a.body) for r, m, s, rd, d, a in rows])
         self.db.commit()  # readers in other processes (`body_reader`) see committed rows only
 
@@ -245,15 +245,15 @@ class BuildCache:
         self.db.commit()
 
 
-def body_reader(path: Path) -> Callable[[str], bytes]:
-    """rel -> the packed body of the article as this build loaded it, read from the cache at `path`.
+def body_reader(path: Path) -> Callable[[str], str]:
+    """rel -> the body HTML of the article as this build loaded it, read from the cache at `path`.
 
     Forked workers inherit the function, not a connection: SQLite connections must not
     cross a fork, so each process opens its own, read-only, when it first needs one.
     """
     connections: dict[int, sqlite3.Connection] = {}
 
-    def read(rel: str) -> bytes:
+    def read(rel: str) -> str:
         db = connections.get(os.getpid())
         if db is None:
             db = connections[os.getpid()] = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)

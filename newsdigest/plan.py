@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from .cache import fingerprint
 from .config import Config
-from .content import Article, Entity, EntityRef, Site, Thread
+from .content import Article, Entity, EntityRef, Site, Thread, article_fingerprint
 from .markup import markdown_renderer_name
 
 CODE_DIR = Path(__file__).resolve().parent  # a change to the code may change any page
@@ -76,7 +76,7 @@ class PageKeys:
         if kind in _PLAIN_TYPES or kind is EntityRef:  # EntityRef: three strings, its repr says it all
             return value
         if kind is Article:
-            return value.fingerprint or fingerprint(repr(value))
+            return value.fingerprint or article_fingerprint(value)
         if kind is list or kind is tuple:
             return tuple([v if type(v) in _PLAIN_TYPES else self._reduce(v) for v in value])
         if kind is dict:

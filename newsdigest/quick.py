@@ -31,7 +31,7 @@ from pathlib import Path
 from . import urls
 from .cache import BuildCache, fingerprint, tree_stamps
 from .config import Config
-from .content import Article, read_article
+from .content import Article, article_fingerprint, read_article
 from .errors import NewsdigestError
 from .feeds import is_full_content, make_entries
 from .markup import Markdown, markdown_renderer_name
@@ -145,8 +145,8 @@ def patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_d
             new = read_article(articles_dir / rel, rel, f"content/articles/{rel}", config, md)
         except NewsdigestError:
             return None
-        new = replace(new, fingerprint=fingerprint(repr(new)))
-        if old is None or replace(old, body=b"") != replace(new, body=b""):
+        new = replace(new, fingerprint=article_fingerprint(new))
+        if old is None or replace(old, body=None) != replace(new, body=None):
             return None
         edits.append((rel, old, new))
     manifest = cache.manifest(output_dir)
