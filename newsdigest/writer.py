@@ -99,6 +99,7 @@ class OutputWriter:
         self.manifest: Manifest = {}  # rel -> (key, size, mtime_ns), every file of the new site
         self.staged: list[str] = []  # rels written this build and not yet moved in
         self.bytes_written = 0  # bytes written this build
+        self._folders: set[str] = set()  # folders this process made in staging
 
     def __enter__(self) -> OutputWriter:
         self._lock_file = _lock(self.output_dir)
@@ -170,14 +171,13 @@ class OutputWriter:
     def write_claimed(self, route: str, data: str | bytes, key: str) -> tuple[str, str, int, int]:
         """Stage a claimed file (also from a forked worker); returns what `adopt` records."""
         rel = urls.output_file(route)
-        path = self.tmp_dir / rel
         payload = data.encode("utf-8") if isinstance(data, str) else data
         try:
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            except FileNotFoundError:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            folder = rel.rpartition("/")[0]
+            if folder not in self._folders:  # most pages have a folder of their own: make it, don't fail into it
+                os.makedirs(os.path.join(self.tmp_dir, folder), exist_ok=True)
+                self._folders.add(folder)
+            fd = os.open(os.path.join(self.tmp_dir, rel), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
                 os.write(fd, payload)
                 st = os.fstat(fd)
