@@ -130,7 +130,8 @@ def test_a_body_edit_to_an_article_in_the_full_content_feed_patches_the_feed_too
     report = build_site(built, load_config(built))
     assert not report.errors
     assert report.rendered == 3, "not patched: its page and the site feed's RSS and Atom"
-    assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / "clean"))
+    assert_same_tree(got := snapshot(built / "output"), clean_build_of(built, tmp_path / "clean"))
+    assert report.bytes == sum(len(data) for data in got.values())
     assert "One more sentence." in (built / "output" / "feed.xml").read_text(encoding="utf-8")
 
 
