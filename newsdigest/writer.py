@@ -99,7 +99,7 @@ class OutputWriter:
         self._saved = set(self.previous)  # what the manifest the build started from knows
         self.incremental = False
         self.patch = patch
-        self.unrecorded: list[str] = []  # a patch's files moved in by a killed build: in the manifest, or not?
+        self.unrecorded: list[str] = []  # in a patch: files the journal says a build moved in, to look up
         self.written: dict[str, str] = {}  # rel -> owner, every file of the new site
         self.manifest: Manifest = {}  # rel -> (key, size, mtime_ns), every file of the new site
         self.staged: list[str] = []  # rels written this build and not yet moved in
