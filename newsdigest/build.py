@@ -16,26 +16,25 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import BuildCache
 from .config import Config
-from .content import Site, gather_site, load_articles, load_registries
-from .digest import group_days
 from .errors import NewsdigestError
-from .feeds import Entries, Feed, entry_key, feed_key, make_entries, plan_feeds, render_feed, unique_items
-from .parallel import map_chunks
-from .plan import PageKeys, PlannedPage, PlanningEnvironment, site_stamp
-from .quick import patch_text_edits, read_inputs, remember_build, unchanged_build
-from .render import DEFAULT_TEMPLATES, make_environment, render, render_site
-from .render_digest import render_digest_feeds, render_digest_pages
-from .search import SearchReport, index_site
-from .sitemap import render_sitemap
+from .quick import quick_build, read_inputs, remember_build
 from .urls import feed_route
 from .writer import OutputWriter, recover
+
+if TYPE_CHECKING:
+    from .content import Site
+    from .feeds import Entries, Feed
+    from .plan import PageKeys, PlannedPage
+    from .search import SearchReport
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ASSETS = Path(__file__).resolve().parent.parent / "site"
+DEFAULT_TEMPLATES = DEFAULT_ASSETS.parent / "templates"
 PAGE_BATCH = 4000  # planned pages held at once: bounds memory on big sites
 FEED_BATCH = 1000  # feeds (and their items) held at once
 
@@ -72,13 +71,20 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
     asset_dirs = list(dict.fromkeys([DEFAULT_ASSETS, site_dir / "site"]))
     inputs = read_inputs(site_dir, config, template_dirs, asset_dirs, include_drafts, now)
     try:
-        counts = unchanged_build(cache, output_dir, inputs)
-        if counts is not None:
-            return BuildReport(**counts, seconds=time.perf_counter() - started)
-        patched = patch_text_edits(cache, config, site_dir, output_dir, inputs)
-        if patched is not None:
-            counts, files, written = patched
+        quick = quick_build(cache, config, site_dir, output_dir, inputs)
+        if quick is not None:  # nothing changed, or text edits patched in
+            counts, files, written = quick
             return BuildReport(**counts, rendered=files, written=written, seconds=time.perf_counter() - started)
+        # Imported here, not at the top: Jinja, feedgen and the page generators would be most of
+        # the time of the quick rebuilds above.
+        from .content import gather_site, load_articles, load_registries
+        from .digest import group_days
+        from .feeds import entry_key, feed_key, plan_feeds
+        from .plan import PageKeys, site_stamp
+        from .render import make_environment
+        from .render_digest import render_digest_feeds
+        from .search import index_site
+        from .sitemap import render_sitemap
         articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                          now=now or dt.datetime.now(dt.UTC), cache=cache)
         registry, thread_notes, registry_errors = load_registries(content_dir)
@@ -121,7 +127,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                                                             len(site.entities))
         members: dict[str, list[str]] = {}
         for feed in feeds:
-            for article in feed.items:
+            for article in feed.items if feed.full_content else ():  # the feeds that show its body
                 members.setdefault(article.source, []).append(feed.route)
         clean = not report.errors and report.search is None
         remember_build(cache, output_dir, inputs, _counts(report) if clean else None, members)
@@ -138,6 +144,9 @@ def _counts(report: BuildReport) -> dict:
 
 def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedPage]]:
     """Every HTML page (and newsletter) of the site, planned but not rendered, in a stable order."""
+    from .plan import PlanningEnvironment
+    from .render import render_site
+    from .render_digest import render_digest_pages
     planner = PlanningEnvironment()
     yield from render_site(site, planner, config, days)
     yield from render_digest_pages(site, days, planner, config)
@@ -151,6 +160,8 @@ def _claim_feed(out: OutputWriter, feed: Feed, key: str) -> bool:
 
 def _store_feed_entries(feeds: list[Feed], config: Config, cache: BuildCache) -> None:
     """Serialise (on every core) the feed items the feeds need that the cache lacks; keep them there."""
+    from .feeds import entry_key, make_entries, unique_items
+    from .parallel import map_chunks
     items = unique_items(feeds)
     cached = cache.load_entries([entry_key(a, full) for a, full in items])
     missing = [(a, full) for a, full in items if entry_key(a, full) not in cached]
@@ -182,6 +193,7 @@ class _Renderer:
         self.jobs.append(("feed", feed))
 
     def flush(self) -> None:
+        from .parallel import map_chunks
         for written, reused in map_chunks(self._render_chunk, self.jobs, chunk_size=64):
             self.out.adopt(written)
             for rel, old in reused:
@@ -192,6 +204,8 @@ class _Renderer:
 
     def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]]]:
         """(files written, (rel, manifest row) of pages found unchanged) for a chunk of jobs."""
+        from .feeds import feed_key, render_feed
+        from .render import render
         written, reused = [], []
         for kind, job in chunk:
             if kind == "page":

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 import pickle
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -187,23 +188,23 @@ class BuildCache:
 
     # What each output folder was built from ----------------------------------------------------
 
-    def built_articles(self, output: Path) -> dict[str, tuple[int, int]]:
-        """rel -> (mtime_ns, size) of each article file the last build of `output` read."""
-        return {rel: (m, s) for rel, m, s in self.db.execute(
-            "SELECT rel, mtime_ns, size FROM built WHERE output = ?", (str(output.resolve()),))}
+    def built_stamps(self, output: Path) -> list[tuple[str, int, int]]:
+        """(rel, mtime_ns, size) of each article file the last build of `output` read, sorted by rel."""
+        return self.db.execute("SELECT rel, mtime_ns, size FROM built WHERE output = ? ORDER BY rel",
+                               (str(output.resolve()),)).fetchall()
 
     def feeds_listing(self, output: Path, rels: Iterable[str]) -> dict[str, list[str]]:
-        """rel -> routes of the feeds that list the article in the last build of `output`."""
+        """rel -> routes of the full-content feeds that list the article in the last build of `output`."""
         name = str(output.resolve())
         out = {}
         for rel in rels:
             row = self.db.execute("SELECT feeds FROM built WHERE output = ? AND rel = ?", (name, rel)).fetchone()
-            out[rel] = row[0].split("\n") if row and row[0] else []
+            out[rel] = json.loads(row[0]) if row else []
         return out
 
     def record_built(self, output: Path, stamps: dict[str, tuple[int, int]],
                      feeds: dict[str, list[str]] | None) -> None:
-        """With `feeds` (a full build): every article's stamp and feeds; without: these stamps only."""
+        """With `feeds` (a full build): every article's stamp and full-content feeds; without: these stamps only."""
         name = str(output.resolve())
         if feeds is None:
             self.db.executemany("UPDATE built SET mtime_ns = ?, size = ? WHERE output = ? AND rel = ?",
@@ -211,7 +212,7 @@ class BuildCache:
             return
         self.db.execute("DELETE FROM built WHERE output = ?", (name,))
         self.db.executemany("INSERT INTO built VALUES (?, ?, ?, ?, ?)",
-                            [(name, rel, m, s, "\n".join(feeds.get(rel, ()))) for rel, (m, s) in stamps.items()])
+                            [(name, rel, m, s, json.dumps(feeds.get(rel, []))) for rel, (m, s) in stamps.items()])
 
     # Output manifest -------------------------------------------------------------------------
 
@@ -220,6 +221,21 @@ class BuildCache:
         name = str(output.resolve())
         return {rel: (k, s, m) for rel, k, s, m in self.db.execute(
             "SELECT rel, key, size, mtime_ns FROM manifest WHERE output = ?", (name,))}
+
+    def manifest_stamps(self, output: Path) -> Iterator[tuple[str, int, int]]:
+        """(rel, size, mtime_ns) of every file the last build wrote to `output`, read as they are used."""
+        return self.db.execute("SELECT rel, size, mtime_ns FROM manifest WHERE output = ?", (str(output.resolve()),))
+
+    def manifest_rows(self, output: Path, rels: Iterable[str]) -> dict[str, tuple[str, int, int]]:
+        """rel -> (key, size, mtime_ns) of these files of `output` (those the manifest has)."""
+        name = str(output.resolve())
+        out = {}
+        for rel in rels:
+            row = self.db.execute("SELECT key, size, mtime_ns FROM manifest WHERE output = ? AND rel = ?",
+                                  (name, rel)).fetchone()
+            if row:
+                out[rel] = row
+        return out
 
     def save_manifest(self, output: Path, files: dict[str, tuple[str, int, int]],
                       previous: dict[str, tuple[str, int, int]] | None = None) -> None:

@@ -16,17 +16,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import urls
 from .cache import BuildCache, body_reader, fingerprint
 from .config import Config
-from .entity_registry import RegistryEntry, read_registry, resolve_entities
-from .entity_rules import TYPES
+from .entity_types import TYPES
 from .errors import ContentError, NewsdigestError
 from .frontmatter import as_datetime, as_names, clean_text, key_line, read_front_matter_file, shown
 from .markup import Markdown, markdown_renderer_name
-from .parallel import map_chunks
 from .versions import Version, read_versions
+
+if TYPE_CHECKING:  # the registry and the worker pool are imported where used: quick rebuilds need neither
+    from .entity_registry import RegistryEntry
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +217,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
         cache.forget_articles([rel for rel in stamps if rel not in files])
     todo = [(articles_dir / rel, rel) for rel in files if rel not in parsed]
     errors: list[NewsdigestError] = []
+    from .parallel import map_chunks
     for results in map_chunks(partial(_read_chunk, config), todo):
         new_rows = []
         for rel, stamp, result in results:
@@ -399,6 +402,7 @@ def gather_site(articles: Sequence[Article], config: Config, *,
                 registry: Sequence[RegistryEntry] = (),
                 thread_notes: dict[str, ThreadNote] | None = None) -> Site:
     """Resolve entities across articles and group articles into threads and entity pages."""
+    from .entity_registry import resolve_entities
     thread_notes = thread_notes or {}
     mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
     hidden = {(e.type, e.name) for e in registry if e.hide}
@@ -546,6 +550,7 @@ def _related_entities(articles: Sequence[Article], by_key, limit: int):
 def load_registries(content_dir: Path) -> tuple[list[RegistryEntry], dict[str, ThreadNote],
                                                 list[NewsdigestError]]:
     """Read content/entities/ and content/threads/, collecting errors."""
+    from .entity_registry import read_registry
     registry, errors = read_registry(content_dir / "entities")
     notes, thread_errors = read_thread_notes(content_dir / "threads")
     return list(registry), notes, list(errors) + thread_errors

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import entity_rules as rules
+from .entity_types import TYPE_ORDER, TYPES
 from .errors import ConfigError
 from .wire import WireStory
 
@@ -112,7 +113,7 @@ class _Group:
         votes: Counter = Counter()
         for m in self.mentions:
             votes[m.type] += 3 if m.titled else 1
-        return min(votes, key=lambda t: (-votes[t], rules.TYPE_ORDER[t]))
+        return min(votes, key=lambda t: (-votes[t], TYPE_ORDER[t]))
 
     @property
     def score(self) -> int:
@@ -287,7 +288,7 @@ def _entities_of(prep: _Prepared, doc) -> dict[str, list[str]]:
     roots = _resolve_short_forms(mentions, datelines)
     if prep.sport == "team":
         _find_clubs(roots)
-    out: dict[str, list[str]] = {t: [] for t in rules.TYPES}
+    out: dict[str, list[str]] = {t: [] for t in TYPES}
     for group in sorted(roots, key=lambda g: (-g.score, g.first, g.name)):
         name = group.name
         if name not in out[group.type]:
@@ -365,7 +366,7 @@ def _repeated_mentions(prep: _Prepared, mentions: list[_Mention],
         if i >= 0 and spans[i][1] > match.start() or i + 1 < len(spans) and spans[i + 1][0] < match.end():
             continue  # the model or a results rule already read this stretch
         votes = kinds[match.group()]
-        kind = min(votes, key=lambda t: (-votes[t], rules.TYPE_ORDER[t]))
+        kind = min(votes, key=lambda t: (-votes[t], TYPE_ORDER[t]))
         name = match.group()
         if kind == "person":
             name += rules.name_continues(prep.text, match.end(), prep.vocab)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import entity_rules as rules
-from .entity_rules import TYPE_ORDER, TYPES
+from .entity_types import TYPE_ORDER, TYPES
 from .errors import ContentError, NewsdigestError
 from .frontmatter import as_names, key_line, read_front_matter_file
 

@@ -10,8 +10,6 @@ import re
 from functools import cache
 
 # The agencies' short names and full names: a story's own agency is not one of its entities.
-TYPES = ("person", "organization", "place")
-TYPE_ORDER = {t: i for i, t in enumerate(TYPES)}  # ties between types go to the first
 
 _AGENCY_FULL = {
     "ap": "associated press", "afp": "agence france-presse", "pa": "press association",

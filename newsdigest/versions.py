@@ -18,12 +18,15 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from . import urls
 from .config import VersionSettings
 from .errors import NewsdigestError
 from .frontmatter import BlockMapping, as_datetime, read_front_matter_file
-from .wire import WireStory, parse_wire
+
+if TYPE_CHECKING:  # wire is ingest's: a build reads only the `versions` history, not wire text
+    from .wire import WireStory
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,7 @@ def read_story(text: str, label: str = "<wire>") -> tuple[WireStory, Marker]:
         notes.append(found.group(0).strip()[1:-1].strip())
         text = text[:found.start()] + text[found.end():]
     note = "; ".join(notes)
+    from .wire import parse_wire
     story = parse_wire(text, label)
     headline, marker = parse_marker(story.headline)
     given = story.header.get("version")

@@ -19,6 +19,9 @@ refused, so slug collisions surface instead of one page silently replacing anoth
   to a missing file. Swapping a hard-linked copy of output/ instead would make the
   whole change one rename, but linking the 27k files of the 10k-article site costs
   about 5 s (and 4 s to remove the old copy): too slow for a one-edit rebuild.
+- A patch (the quick rebuild of a text edit) is an incremental build that is given
+  only the files it replaces: the rest of output/ stays as it is (the caller has
+  checked it is as the manifest says) and nothing is deleted.
 - `recover()` finishes what a killed build left: the journal's remaining moves
   and deletions, a site moved away between two renames, staging folders. Builds
   run it first; `check`, `serve` and `deploy` run it before they read output/,
@@ -33,7 +36,6 @@ if they are gone from the site.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import hashlib
@@ -42,7 +44,7 @@ import logging
 import os
 import shutil
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -85,7 +87,8 @@ def recover(output_dir: Path) -> bool:
 class OutputWriter:
     """Stages a build beside output/ and moves it in at the end; reuses files whose inputs are unchanged."""
 
-    def __init__(self, output_dir: Path, previous: Manifest | None = None) -> None:
+    def __init__(self, output_dir: Path, previous: Manifest | None = None, *, patch: bool = False) -> None:
+        """`previous` is the manifest of output/ as it is; with `patch`, the rows of the files to replace only."""
         self.output_dir = output_dir
         self._output_prefix = os.path.join(output_dir, "")
         self.parent = output_dir.parent
@@ -95,6 +98,8 @@ class OutputWriter:
         self.previous: Manifest = dict(previous or {})
         self._saved = set(self.previous)  # what the manifest the build started from knows
         self.incremental = False
+        self.patch = patch
+        self.unrecorded: list[str] = []  # in a patch: files the journal says a build moved in, to look up
         self.written: dict[str, str] = {}  # rel -> owner, every file of the new site
         self.manifest: Manifest = {}  # rel -> (key, size, mtime_ns), every file of the new site
         self.staged: list[str] = []  # rels written this build and not yet moved in
@@ -106,8 +111,13 @@ class OutputWriter:
         _settle(self.output_dir)
         self.tmp_dir.mkdir()
         self.incremental = bool(self.previous) and self.output_dir.is_dir()
-        if self.incremental:  # moved in by a killed build whose manifest was never saved: rewrite or delete them
-            for rel in _read_journal(self.journal).get("added", []):
+        if self.patch and not self.incremental:
+            raise ValueError(f"a patch needs the files it replaces and {self.output_dir}")  # a bug
+        added = _read_journal(self.journal).get("added", []) if self.incremental else []
+        if self.patch:  # the caller falls back to a build if one is missing from the manifest
+            self.unrecorded = [rel for rel in added if rel not in self.previous]
+        else:  # moved in by a killed build whose manifest was never saved: rewrite or delete them
+            for rel in added:
                 self.previous.setdefault(rel, ("", -1, -1))
         return self
 
@@ -142,19 +152,6 @@ class OutputWriter:
         if self.incremental and old is not None and old[0] == key and self._unchanged_on_disk(rel, old):
             return old
         return None
-
-    def keep(self, rels: Iterable[str]) -> bool:
-        """Carry files of the previous build over as they are (the quick rebuilds); False if one is not.
-
-        The bulk form of `claim` for files known unchanged: no route parsing, one stat each.
-        """
-        for rel in rels:
-            old = self.previous.get(rel)
-            if old is None or rel in self.written or not self._unchanged_on_disk(rel, old):
-                return False
-            self.written[rel] = rel
-            self.manifest[rel] = old
-        return True
 
     def _unchanged_on_disk(self, rel: str, old: tuple[str, int, int]) -> bool:
         try:
@@ -200,7 +197,7 @@ class OutputWriter:
 
     @property
     def site_bytes(self) -> int:
-        """Size of the whole new site."""
+        """Size of the whole new site (of the replaced files only, in a patch)."""
         return sum(size for _, size, _ in self.manifest.values())
 
     def copy_assets(self, sources: list[Path], route_prefix: str) -> int:
@@ -268,8 +265,8 @@ class OutputWriter:
 
     def _move_staged(self, keep: str | None = None) -> None:
         """Journal the staged files' moves (in link-safe order) and the deletions, then carry them out."""
-        gone = sorted(rel for rel in self.previous
-                      if rel not in self.written and not (keep and rel.startswith(keep)))
+        gone = [] if self.patch else sorted(rel for rel in self.previous
+                                            if rel not in self.written and not (keep and rel.startswith(keep)))
         if not self.staged and not gone:
             return
         moves = sorted(self.staged, key=lambda rel: _move_rank(rel, rel in self.previous))
@@ -404,6 +401,7 @@ def _sync_files(paths: list[Path]) -> None:
 
 def _exchange(new: Path, current: Path) -> bool:
     """Swap two folders in one atomic rename (Linux renameat2); False where that is not available."""
+    import ctypes  # here, not at the top: only a full build swaps folders
     renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
     if renameat2 is None:
         return False

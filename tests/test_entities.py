@@ -11,7 +11,7 @@ from newsdigest import entity_rules as rules
 from newsdigest.config import EntitySettings
 from newsdigest.entities import _parse, extract_entities, load_pipeline
 from newsdigest.entity_registry import RegistryEntry, find_duplicates, read_registry, resolve_entities
-from newsdigest.entity_rules import TYPES
+from newsdigest.entity_types import TYPES
 from newsdigest.errors import ConfigError, ContentError
 from newsdigest.wire import parse_wire
 

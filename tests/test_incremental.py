@@ -124,6 +124,45 @@ def test_two_output_folders_in_turn_each_patch_a_text_edit(built, tmp_path):
         assert_same_tree(snapshot(folders[n % 2]), clean_build_of(built, tmp_path / f"clean-{n}"))
 
 
+def test_a_body_edit_to_an_article_in_the_full_content_feed_patches_the_feed_too(built, tmp_path):
+    newest = articles_of(built)[-1]  # the site feed carries whole articles, the newest first
+    edit(newest, r"^([A-Z][^\n]*)$", r"\1 One more sentence.")
+    report = build_site(built, load_config(built))
+    assert not report.errors
+    assert report.rendered == 3, "not patched: its page and the site feed's RSS and Atom"
+    assert_same_tree(got := snapshot(built / "output"), clean_build_of(built, tmp_path / "clean"))
+    assert report.bytes == sum(len(data) for data in got.values())
+    assert "One more sentence." in (built / "output" / "feed.xml").read_text(encoding="utf-8")
+
+
+def _page_of(site: Path, article: Path) -> Path:
+    """The output file of an article's page (its route is its file's path without `.md`)."""
+    rel = article.relative_to(site / "content" / "articles").with_suffix("")
+    return site / "output" / rel / "index.html"
+
+
+@pytest.mark.parametrize("harm", ["delete", "change"])
+def test_output_files_harmed_by_hand_are_rebuilt_by_the_quick_rebuilds(built, tmp_path, harm):
+    """Neither quick rebuild (nothing changed; a body edit) takes output/ on trust."""
+    files = articles_of(built)
+    config = load_config(built)
+
+    def spoil(path: Path) -> None:
+        assert path.is_file(), path
+        path.unlink() if harm == "delete" else path.write_text("<p>spoiled</p>", encoding="utf-8")
+
+    spoil(built / "output" / "404.html")
+    assert build_site(built, config).rendered >= 1
+    assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / "clean-0"))
+    for n, spoiled in enumerate([_page_of(built, files[20]), _page_of(built, files[10])], start=1):
+        edit(files[10], r"^([A-Z][^\n]*?)( Edit \d+\.)?$", rf"\1 Edit {n}.")  # files[10]'s own page, too
+        spoil(spoiled)
+        report = build_site(built, config)
+        assert not report.errors and report.rendered >= 1
+        assert "spoiled" not in spoiled.read_text(encoding="utf-8")
+        assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / f"clean-{n}"))
+
+
 def test_a_new_article_leaves_pages_that_only_link_its_entities_alone(built):
     """A page showing an entity as a link does not change when the entity gains an article."""
     files = articles_of(built)
