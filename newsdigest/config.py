@@ -121,6 +121,9 @@ class DeploySettings:
 class DigestSettings:
     active_days: int = _setting(7, "days back the front page looks for other active stories", min=0)
     active_threads: int = _setting(10, "other active stories listed under the latest digest", min=0)
+    email_days: int = _setting(
+        30, "newest days (counted back from the newest digest day, not the clock) whose digest also gets an "
+        "e-mail edition, email.html and email.txt; 0: every day", min=0)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,22 @@ def test_newsletter_text_is_plain_with_absolute_links(days_site):
     assert "<a " not in text and "&lt;" not in text
 
 
+def test_only_the_newest_days_get_an_email_edition(days_site):
+    with (days_site / "config.yaml").open("a", encoding="utf-8") as f:
+        f.write("digest:\n  email_days: 2\n")
+    build(days_site)
+    digest = days_site / "output/digest/2024/01"
+    # counted back from the newest day (the 17th), not from today: the 17th and 16th only
+    assert sorted(p.parent.name for p in digest.glob("*/email.html")) == ["16", "17"]
+    assert sorted(p.parent.name for p in digest.glob("*/email.txt")) == ["16", "17"]
+    recent, older = page(days_site, "digest/2024/01/16/"), page(days_site, "digest/2024/01/15/")
+    assert [a.text() for a in recent.css("header .meta a")][:2] == ["as an e-mail", "as plain text"]
+    assert [a.text() for a in older.css("header .meta a")] == ["digest feed"]
+    assert text_of(older, ".digest h2") == ["Russia says it will build ties"]  # the day's page itself stays
+    feed = feedparser.parse((days_site / "output/digest/feed.xml").read_bytes())
+    assert len(feed.entries) == 4  # and every day keeps its digest feed item
+
+
 def test_digest_feed_has_one_item_per_day(days_site):
     build(days_site)
     for name in ("feed.xml", "atom.xml"):
