@@ -141,7 +141,7 @@ def render_article(article: Article, env, ctx: _Context) -> str:
                   entity_groups=groups, canonical=article.route,
                   feeds=([(thread.route, f"Story: {thread.title}")] if thread and len(thread.articles) > 1
                          else []) + [(e.route, e.name) for e in main] + [("", ctx.config.title)],
-                  page_meta=seo.article_meta(article, thread, [e for _, es in groups for e in es], ctx.config),
+                  page_meta=seo.article_meta(article, thread, ctx.config),
                   related_stories=related_threads(ctx.site, article),
                   story=story_window(thread, article) if thread else [],
                   search_markers=article_markers(article, thread, ctx.config, ctx.offered)

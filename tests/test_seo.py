@@ -61,9 +61,10 @@ def test_article_json_ld_matches_the_page(seo_site):
     assert data["locationCreated"] == {"@type": "Place", "name": "SEOUL"}
     assert data["publisher"]["@type"] == "Organization" and data["publisher"]["name"] == "Test Digest"
     assert data["url"] == BASE + "2024/01/15/ties/" == doc.css_first('link[rel="canonical"]').attributes["href"]
-    assert data["isPartOf"]["url"] == BASE + "threads/rnk/"
-    assert {"@type": "Person", "name": "Choe Son Hui", "url": BASE + "entities/person/choe-son-hui/"} \
-        in data["mentions"]
+    # the story and the entities are links on the page (each entity page has its typed JSON-LD), not repeated
+    assert "isPartOf" not in data and "mentions" not in data and "inLanguage" not in data
+    assert doc.css_first(".kicker a").attributes["href"] == "/repo/threads/rnk/"
+    assert doc.css_first('.related a[href="/repo/entities/person/choe-son-hui/"]').text() == "Choe Son Hui"
     assert "description" not in data  # the meta description carries the summary, which round-trips, yet...
     description = doc.css_first('meta[name="description"]').attributes["content"]
     assert description == "Russia will develop ties </script><b>x</b>."
@@ -92,6 +93,17 @@ def test_thread_and_entity_json_ld(seo_site):
         assert data["url"] == BASE + f"entities/{kind}/{slug}/"
     front = jsonld(page(seo_site, ""))
     assert front["@type"] == "WebSite" and front["potentialAction"]["target"] == BASE + "search/?q={query}"
+
+
+def test_a_long_storys_json_ld_names_its_newest_articles(site):
+    for day in range(1, 13):
+        article(site, f"2024/02/{day:02d}/part-{day}.md", f"Part {day}", f"2024-02-{day:02d}T08:00:00+00:00",
+                thread="long")
+    build_site_ok(site)
+    thread = page(site, "threads/long/")
+    headlines = text_of(thread, ".timeline h3")
+    assert len(headlines) == 12  # the page lists the whole story...
+    assert [p["headline"] for p in jsonld(thread)["hasPart"]] == headlines[-10:]  # ...its JSON-LD the newest
 
 
 def test_opengraph_twitter_and_canonical(seo_site):
