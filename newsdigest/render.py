@@ -54,6 +54,8 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
         date=lambda v: local(v).strftime(config.date_format),
         datetime=lambda v: local(v).strftime(config.date_format + ", %H:%M %Z"),
         isodate=lambda v: local(v).isoformat(),
+        # the machine-readable twin of `date`: the day shown, in the site's zone (not the full time)
+        isoday=lambda v: (v.astimezone(tz).date() if isinstance(v, dt.datetime) else v).isoformat(),
         type_label=lambda t: TYPE_LABELS.get(t, t),
         plural=lambda n, one, many=None: one if n == 1 else (many or one + "s"),
     )

@@ -80,6 +80,19 @@ def test_day_page_lists_the_days_stories_and_what_changed(days_site):
     assert {a.attributes["rel"] for a in middle.css(".pager a[rel]")} == {"prev", "next"}
 
 
+def test_listed_dates_are_machine_readable_as_the_day_shown(days_site):
+    build(days_site)
+    # "Ministers open talks" is 16:30 UTC on the 15th: the 16th in Tokyo, the site's zone
+    story = page(days_site, "2024/01/16/lauds/").css(".timeline-list time")
+    assert [(t.attributes["datetime"], t.text()) for t in story] == [
+        ("2024-01-15", "15 January 2024"), ("2024-01-16", "16 January 2024"), ("2024-01-17", "17 January 2024")]
+    person = page(days_site, "entities/person/vladimir-putin/")
+    assert person.css_first("header .meta time").attributes["datetime"] == "2024-01-15"
+    # an article's own time stays exact
+    assert page(days_site, "2024/01/15/talks/").css_first(".article time").attributes["datetime"] == \
+        "2024-01-16T01:30:00+09:00"
+
+
 def test_front_page_is_the_latest_day_plus_active_stories(days_site):
     build(days_site)
     front = page(days_site, "")
