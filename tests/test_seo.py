@@ -124,8 +124,12 @@ def test_alternate_links_name_every_feed_that_concerns_the_page(seo_site):
     output = seo_site / "output"
     doc = page(seo_site, "2024/01/16/lauds/")
     feeds = [link.attributes["href"] for link in doc.css('link[rel="alternate"]')]
-    for expected in ["threads/rnk/feed.xml", "entities/person/vladimir-putin/feed.xml", "feed.xml", "atom.xml"]:
-        assert "/repo/" + expected in feeds
+    # an article: its story's feeds and the site's; a person's are on the person's page, a click away
+    assert feeds == ["/repo/" + f for f in ["threads/rnk/feed.xml", "threads/rnk/atom.xml", "feed.xml", "atom.xml"]]
+    person = page(seo_site, "entities/person/vladimir-putin/")
+    assert "/repo/entities/person/vladimir-putin/feed.xml" in [
+        link.attributes["href"] for link in person.css('link[rel="alternate"]')]
+    assert doc.css_first('.related a[href="/repo/entities/person/vladimir-putin/"]')
     for href in feeds:
         assert (output / href[len("/repo/"):]).is_file(), href
 
