@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import feedparser
 import pytest
 from conftest import article, page, text_of
 
@@ -118,6 +119,27 @@ def test_opengraph_twitter_and_canonical(seo_site):
         doc = page(seo_site, route)
         assert doc.css_first('link[rel="canonical"]').attributes["href"] == BASE + route
         assert doc.css_first('meta[property="og:url"]').attributes["content"] == BASE + route
+
+
+def test_long_summaries_are_shortened_for_search_results_and_previews(site):
+    summary = "The minister said the two countries would deepen ties in trade, energy and security. " * 4
+    article(site, "2024/01/15/long.md", "A long one", "2024-01-15T09:00:00+00:00", thread="long",
+            extra=f"summary: {summary.strip()}")
+    build_site_ok(site)
+    doc = page(site, "2024/01/15/long/")
+    description = doc.css_first('meta[name="description"]').attributes["content"]
+    assert len(description) <= 161 and description.endswith("…")
+    assert summary.startswith(description[:-1].rstrip())  # cut at a word, not in one
+    assert doc.css_first('meta[property="og:description"]').attributes["content"] == description
+    assert summary.strip() in feedparser.parse((site / "output/feed.xml").read_bytes()).entries[0].summary
+
+
+def test_modified_time_only_when_the_article_changed(seo_site):
+    times = [m.attributes["property"] for m in page(seo_site, "2024/01/15/ties/").css('meta[property^="article:"]')]
+    assert "article:published_time" in times and "article:modified_time" not in times
+    updated = page(seo_site, "2024/01/16/lauds/")
+    assert updated.css_first('meta[property="article:modified_time"]').attributes["content"] == \
+        "2024-01-16T12:30:00+00:00"
 
 
 def test_alternate_links_name_every_feed_that_concerns_the_page(seo_site):
