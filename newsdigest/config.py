@@ -118,6 +118,12 @@ class DeploySettings:
 
 
 @dataclass(frozen=True)
+class ArticleSettings:
+    story_window: int = _setting(
+        5, "articles of its story an article page lists around itself (the story's page lists them all)", min=1)
+
+
+@dataclass(frozen=True)
 class DigestSettings:
     active_days: int = _setting(7, "days back the front page looks for other active stories", min=0)
     active_threads: int = _setting(10, "other active stories listed under the latest digest", min=0)
@@ -142,6 +148,7 @@ class Config:
         choices=("publish", "skip"))
     search: SearchSettings = _setting(SearchSettings(), "static search")
     feed: FeedSettings = _setting(FeedSettings(), "feeds")
+    article: ArticleSettings = _setting(ArticleSettings(), "article pages")
     digest: DigestSettings = _setting(DigestSettings(), "daily digests and the front page")
     entities: EntitySettings = _setting(EntitySettings(), "named entities")
     threads: ThreadSettings = _setting(ThreadSettings(), "story threads")

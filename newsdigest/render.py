@@ -27,7 +27,6 @@ from .search import SearchFilters, article_markers, choose_filters, entity_marke
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ENTITY_PAGE_SIZE = 20  # newest articles on an entity's first page, each with its summary
 ENTITY_OLDER_PAGE_SIZE = 100  # older articles per further page, one line each: big entities stay a few pages
-STORY_WINDOW = 7  # articles of its story an article page lists around itself: long stories stay light
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -144,12 +143,12 @@ def render_article(article: Article, env, ctx: _Context) -> str:
                          else []) + [("", ctx.config.title)],
                   page_meta=seo.article_meta(article, thread, ctx.config),
                   related_stories=related_threads(ctx.site, article),
-                  story=story_window(thread, article) if thread else [],
+                  story=story_window(thread, article, ctx.config.article.story_window) if thread else [],
                   search_markers=article_markers(article, thread, ctx.config, ctx.offered)
                   if ctx.config.search.enabled else "")
 
 
-def story_window(thread: Thread, article: Article, size: int = STORY_WINDOW) -> list[Article]:
+def story_window(thread: Thread, article: Article, size: int) -> list[Article]:
     """At most `size` articles of the story, oldest first, with `article` as near the middle as can be."""
     here = next((n for n, a in enumerate(thread.articles) if a.key == article.key), 0)
     start = max(0, min(here - size // 2, len(thread.articles) - size))

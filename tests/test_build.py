@@ -234,13 +234,19 @@ def test_article_page_lists_the_story_around_itself_not_all_of_a_long_one(site):
     for n in range(1, 13):
         article(site, f"2024/02/{n:02d}/part-{n}.md", f"Part {n}", f"2024-02-{n:02d}T09:00:00+00:00", thread="long")
     build(site)
-    first, middle, last = (page(site, f"2024/02/{n:02d}/part-{n}/") for n in (1, 7, 12))
-    assert text_of(first, ".timeline-list li strong") == ["Part 1"]
-    assert [t.split(" Part ")[1] for t in text_of(first, ".timeline-list li")] == [str(n) for n in range(1, 8)]
-    assert [t.split(" Part ")[1] for t in text_of(middle, ".timeline-list li")] == [str(n) for n in range(4, 11)]
-    assert [t.split(" Part ")[1] for t in text_of(last, ".timeline-list li")] == [str(n) for n in range(6, 13)]
-    more = last.css_first(".timeline-list + p")
+
+    def parts(n: int) -> list[int]:
+        return [int(t.split(" Part ")[1]) for t in text_of(page(site, f"2024/02/{n:02d}/part-{n}/"),
+                                                           ".timeline-list li")]
+
+    assert text_of(page(site, "2024/02/01/part-1/"), ".timeline-list li strong") == ["Part 1"]
+    assert (parts(1), parts(7), parts(12)) == ([1, 2, 3, 4, 5], [5, 6, 7, 8, 9], [8, 9, 10, 11, 12])
+    more = page(site, "2024/02/12/part-12/").css_first(".timeline-list + p")
     assert more.css_first("a").attributes["href"] == "/repo/threads/long/" and "(12 articles)" in more.text()
+    with (site / "config.yaml").open("a", encoding="utf-8") as f:
+        f.write("article:\n  story_window: 7\n")
+    build(site)
+    assert (parts(1), parts(7), parts(12)) == ([1, 2, 3, 4, 5, 6, 7], [4, 5, 6, 7, 8, 9, 10], list(range(6, 13)))
 
 
 def test_entity_page_shows_the_newest_twenty_in_full_then_older_ones_a_line_each(site):
