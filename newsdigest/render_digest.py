@@ -26,7 +26,7 @@ def render_digest_pages(site: Site, days: Sequence[Day], env: jinja2.Environment
     latest = days[0] if days else None
     feeds = [("", config.title), (DIGEST_FEEDS, f"Daily digest \u2014 {config.title}")]
     yield "", render(env, "index.html", page_title=None, day=latest,
-                     items=_items(site, latest) if latest else [], canonical="", feeds=feeds,
+                     items=_items(site, latest, key_entities=True) if latest else [], canonical="", feeds=feeds,
                      active=active_threads(site, latest, config.tz, days=config.digest.active_days,
                                            limit=config.digest.active_threads),
                      page_meta=site_meta(config))
@@ -57,9 +57,11 @@ def newsletter_days(days: Sequence[Day], keep: int) -> set[dt.date]:
     return {d.date for d in days if not keep or (newest - d.date).days < keep}
 
 
-def _items(site: Site, day: Day) -> list[dict]:
-    return [{"day_thread": d, "entities": _key_entities(site, d), "new": [n for _, n in d.new_entities[:5]]}
-            for d in day.threads]
+def _items(site: Site, day: Day, key_entities: bool = False) -> list[dict]:
+    """A day's stories for the templates; the front page also names each story's key entities
+    (a day's page, one of thousands, names those new that day: the story's page has the rest)."""
+    return [{"day_thread": d, "entities": _key_entities(site, d) if key_entities else [],
+             "new": [n for _, n in d.new_entities[:5]]} for d in day.threads]
 
 
 def _key_entities(site: Site, day_thread: DayThread, limit: int = 6) -> list[EntityRef]:

@@ -78,6 +78,7 @@ def test_day_page_lists_the_days_stories_and_what_changed(days_site):
     assert text_of(middle, ".digest h2") == ["Earthquake hits <coast>", "Ministers open talks"]
     assert "<coast>" not in middle.html.replace("&lt;coast&gt;", "")  # escaped, never markup
     assert {a.attributes["rel"] for a in middle.css(".pager a[rel]")} == {"prev", "next"}
+    assert not middle.css(".digest .chips")  # a day's page names what was new; the front page the key entities
 
 
 def test_listed_dates_are_machine_readable_as_the_day_shown(days_site):
@@ -99,6 +100,7 @@ def test_front_page_is_the_latest_day_plus_active_stories(days_site):
     assert text_of(front, ".digest h2") == ["Minister lauds ties"]
     assert front.css_first(".kicker a").attributes["href"] == "/repo/digest/2024/01/17/"
     assert text_of(front, "#active + ol h3") == ["Earthquake hits <coast>"]  # 'old' is older than a week
+    assert {"Vladimir Putin", "Kremlin", "Moscow"} <= set(text_of(front, ".digest .chips a"))  # key entities
     feeds = [link.attributes["href"] for link in front.css('link[rel="alternate"]')]
     assert "/repo/digest/feed.xml" in feeds and "/repo/digest/atom.xml" in feeds
 
