@@ -35,8 +35,8 @@ def _setting(default, help: str, **kw):  # noqa: A002 - `help` reads best in dec
 @dataclass(frozen=True)
 class FeedSettings:
     items: int = _setting(20, "items in the site's feed and the daily digest feed", min=1)
-    topic_items: int = _setting(10, "items in each story and entity feed (thousands of them: the site's size)",
-                                min=1)
+    topic_items: int = _setting(5, "items in each story and entity feed (thousands of them: the site's size; "
+                                "the story's or entity's page lists every article)", min=1)
     full_content: bool = _setting(True, "put the whole article in feed items, not only the summary")
     full_content_topics: bool = _setting(
         False, "whole articles in story and entity feeds too (off: their items carry the summary and link; "

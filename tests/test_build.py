@@ -151,6 +151,20 @@ def test_story_and_entity_feeds_carry_summaries_unless_asked_for_whole_articles(
     assert all(contents("threads/russia-north-korea/atom.xml"))
 
 
+def test_story_and_entity_feeds_carry_their_newest_five_and_their_pages_all(site):
+    for n in range(1, 8):
+        article(site, f"2024/03/{n:02d}/talks-{n}.md", f"Talks {n}", f"2024-03-{n:02d}T09:00:00+00:00",
+                thread="talks", entities={"person": ["Ana Brnabic"]})
+    build(site)
+    output = site / "output"
+    for rel in ("threads/talks/feed.xml", "entities/person/ana-brnabic/atom.xml"):
+        feed = feedparser.parse((output / rel).read_bytes())
+        assert [e.title for e in feed.entries] == [f"Talks {n}" for n in range(7, 2, -1)], rel
+    assert len(page(site, "threads/talks/").css(".timeline h3")) == 7
+    assert len(page(site, "entities/person/ana-brnabic/").css(".articles h3")) == 7
+    assert len(feedparser.parse((output / "feed.xml").read_bytes()).entries) == 7  # the site's: feed.items
+
+
 def test_same_content_same_bytes(story_site, tmp_path):
     build(story_site)
     first = {p.relative_to(story_site / "output"): p.read_bytes() for p in (story_site / "output").rglob("*")
