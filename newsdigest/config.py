@@ -52,6 +52,8 @@ class EntitySettings:
     index_min_articles: int = _setting(
         2, "entities in fewer articles keep their page but are left off the index", min=1)
     related: int = _setting(10, "entities listed as 'mentioned with' on an entity page", min=0)
+    page_summaries: int = _setting(10, "newest articles an entity's first page shows with their summaries", min=1)
+    page_lines: int = _setting(200, "older articles on each further page of an entity, one line each", min=1)
 
 
 @dataclass(frozen=True)

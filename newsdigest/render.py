@@ -25,8 +25,6 @@ from .related import related_threads
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-ENTITY_PAGE_SIZE = 20  # newest articles on an entity's first page, each with its summary
-ENTITY_OLDER_PAGE_SIZE = 100  # older articles per further page, one line each: big entities stay a few pages
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -190,7 +188,7 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
         related = [site.entities[k].ref for k in entity.related if k in site.entities]
         threads = [site.threads[t] for t in entity.threads if t in site.threads]
         chart = charts.mention_timeline([a.date for a in entity.articles], config.tz)
-        chunks = entity_page_articles(entity.articles)
+        chunks = entity_page_articles(entity.articles, config.entities.page_summaries, config.entities.page_lines)
         pages = len(chunks)
         for page, chunk in enumerate(chunks, start=1):
             yield urls.page_route(entity.route, page), render(
@@ -225,11 +223,11 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
             feeds=[("", config.title)], canonical=urls.entity_index_route(kind))
 
 
-def entity_page_articles(articles: Sequence[Article]) -> list[Sequence[Article]]:
-    """An entity's articles, newest first, page by page: 20 shown with summaries, then 100 a page in brief."""
-    older = articles[ENTITY_PAGE_SIZE:]
-    return [articles[:ENTITY_PAGE_SIZE]] + [older[i:i + ENTITY_OLDER_PAGE_SIZE]
-                                            for i in range(0, len(older), ENTITY_OLDER_PAGE_SIZE)]
+def entity_page_articles(articles: Sequence[Article], first: int, lines: int) -> list[Sequence[Article]]:
+    """An entity's articles, newest first, page by page: `first` shown with summaries, then `lines` a page
+    in brief, so big entities stay a few pages."""
+    older = articles[first:]
+    return [articles[:first]] + [older[i:i + lines] for i in range(0, len(older), lines)]
 
 
 def render_archive(site: Site, env, config: Config, digest_days: Sequence[Day] = ()) -> Iterator[tuple[str, str]]:

@@ -263,20 +263,29 @@ def test_article_page_lists_the_story_around_itself_not_all_of_a_long_one(site):
     assert (parts(1), parts(7), parts(12)) == ([1, 2, 3, 4, 5, 6, 7], [4, 5, 6, 7, 8, 9, 10], list(range(6, 13)))
 
 
-def test_entity_page_shows_the_newest_twenty_in_full_then_older_ones_a_line_each(site):
+def test_entity_page_shows_the_newest_in_full_then_older_ones_a_line_each(site):
     for n in range(1, 141):
         day = dt.date(2024, 1, 1) + dt.timedelta(days=n)
         article(site, f"{day:%Y/%m/%d}/vote-{n}.md", f"Vote {n}", f"{day}T09:00:00+00:00",
                 entities={"person": ["Ana Brnabic"]}, extra=f"summary: Summary {n}.")
     build(site)
     first = page(site, "entities/person/ana-brnabic/")
-    assert text_of(first, ".articles h3") == [f"Vote {n}" for n in range(140, 120, -1)]
+    assert text_of(first, ".articles h3") == [f"Vote {n}" for n in range(140, 130, -1)]
     assert text_of(first, ".articles .summary")[0] == "Summary 140."
-    assert "Page 1 of 3" in first.css_first(".pager").text()
+    assert "Page 1 of 2" in first.css_first(".pager").text()
     second = page(site, "entities/person/ana-brnabic/page/2/")
     lines = text_of(second, "ol.lines li")
-    assert len(lines) == 100 and lines[0].endswith("Vote 120") and lines[-1].endswith("Vote 21")
+    assert len(lines) == 130 and lines[0].endswith("Vote 130") and lines[-1].endswith("Vote 1")
     assert not second.css(".summary") and not second.css("svg")
+    assert not (site / "output" / "entities/person/ana-brnabic/page/3").exists()
+    with (site / "config.yaml").open("a", encoding="utf-8") as f:
+        f.write("entities:\n  page_summaries: 20\n  page_lines: 100\n")
+    build(site)
+    first = page(site, "entities/person/ana-brnabic/")
+    assert text_of(first, ".articles h3") == [f"Vote {n}" for n in range(140, 120, -1)]
+    assert "Page 1 of 3" in first.css_first(".pager").text()
+    lines = text_of(page(site, "entities/person/ana-brnabic/page/2/"), "ol.lines li")
+    assert len(lines) == 100 and lines[0].endswith("Vote 120") and lines[-1].endswith("Vote 21")
     third = page(site, "entities/person/ana-brnabic/page/3/")
     assert [t.split(" Vote ")[1] for t in text_of(third, "ol.lines li")] == [str(n) for n in range(20, 0, -1)]
     assert not (site / "output" / "entities/person/ana-brnabic/page/4").exists()
