@@ -78,6 +78,9 @@ def test_article_page_shows_everything_the_wire_said(story_site):
     assert links["Vladimir Putin"] == "/repo/entities/person/vladimir-putin/"
     assert links["Story: Russia says it will build ties"] == "/repo/threads/russia-north-korea/"
     assert links["Minister lauds ties"] == "/repo/2024/01/16/lauds/"
+    # the entity links come under their type's heading, each list of one type (styled by it, not per link)
+    people = doc.css_first(".related .chips-person")
+    assert people.parent.css_first("h2").text() == "People" and "Vladimir Putin" in text_of(people, "a")
 
 
 def test_thread_page_is_a_timeline_oldest_first(story_site):
