@@ -123,6 +123,9 @@ class DeploySettings:
 class ArticleSettings:
     story_window: int = _setting(
         5, "articles of its story an article page lists around itself (the story's page lists them all)", min=1)
+    related_stories: int = _setting(
+        2, "other stories sharing an article's main people, organizations and places, listed on its page "
+        "(0: none)", min=0)
 
 
 @dataclass(frozen=True)

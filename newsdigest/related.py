@@ -16,7 +16,7 @@ MAIN_PER_TYPE = 3
 THREADS_PER_ENTITY = 40
 
 
-def related_threads(site: Site, article: Article, limit: int = 3) -> list[Thread]:
+def related_threads(site: Site, article: Article, limit: int) -> list[Thread]:
     """Up to `limit` other threads sharing the article's main entities, strongest first."""
     own = article.thread_id
     total = len(site.articles) or 1

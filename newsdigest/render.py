@@ -140,7 +140,7 @@ def render_article(article: Article, env, ctx: _Context) -> str:
                   feeds=([(thread.route, f"Story: {thread.title}")] if thread and len(thread.articles) > 1
                          else []) + [("", ctx.config.title)],
                   page_meta=seo.article_meta(article, thread, ctx.config),
-                  related_stories=related_threads(ctx.site, article),
+                  related_stories=related_threads(ctx.site, article, ctx.config.article.related_stories),
                   story=story_window(thread, article, ctx.config.article.story_window) if thread else [],
                   search_markers=article_markers(article, thread, ctx.config, ctx.offered)
                   if ctx.config.search.enabled else "")

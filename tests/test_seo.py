@@ -203,3 +203,15 @@ def test_robots_txt_points_at_both_sitemaps(seo_site):
     robots = (seo_site / "output/robots.txt").read_text(encoding="utf-8")
     assert "User-agent: *" in robots
     assert f"Sitemap: {BASE}sitemap.xml" in robots and f"Sitemap: {BASE}news-sitemap.xml" in robots
+
+
+def test_an_article_lists_two_related_stories_unless_set_otherwise(site):
+    for n, name in enumerate(["a", "b", "c", "d"], start=1):
+        article(site, f"2024/03/{n:02d}/{name}.md", f"Story {name}", f"2024-03-{n:02d}T09:00:00+00:00",
+                thread=name, entities={"person": ["Ana Brnabic"]})
+    build_site_ok(site)
+    assert len(page(site, "2024/03/04/d/").css("#related-stories + ul li")) == 2
+    with (site / "config.yaml").open("a", encoding="utf-8") as f:
+        f.write("article:\n  related_stories: 0\n")
+    build_site_ok(site)
+    assert not page(site, "2024/03/04/d/").css("#related-stories")
