@@ -17,7 +17,6 @@ from .config import Config
 from .content import Article, Entity, Thread
 
 SCHEMA_TYPES = {"person": "Person", "organization": "Organization", "place": "Place"}
-THREAD_PARTS = 10  # a story's newest articles named in its JSON-LD; the page lists them all
 
 
 @dataclass(frozen=True)
@@ -70,16 +69,14 @@ def article_meta(article: Article, thread: Thread | None, config: Config) -> Pag
 
 
 def thread_meta(thread: Thread, config: Config) -> PageMeta:
-    """`CollectionPage` of the story's newest articles, oldest first, as the page lists them."""
+    """`CollectionPage`: the story's name and dates (its articles are the page's links, its
+    summary the meta description)."""
     link = urls.Urls(config.base_url, config.base_path)
     url = link.absolute(thread.route)
     data = {
         "@context": "https://schema.org", "@type": "CollectionPage", "@id": url, "url": url,
-        "name": thread.title, "description": thread.summary or thread.title, "inLanguage": config.language,
-        "dateCreated": thread.first.date.isoformat(), "dateModified": thread.latest.date.isoformat(),
-        "publisher": _publisher(config),
-        "hasPart": [{"@type": "NewsArticle", "headline": a.title, "url": link.absolute(a.route),
-                     "datePublished": a.date.isoformat()} for a in thread.articles[-THREAD_PARTS:]],
+        "name": thread.title, "inLanguage": config.language, "dateCreated": thread.first.date.isoformat(),
+        "dateModified": thread.latest.date.isoformat(), "publisher": _publisher(config),
     }
     return PageMeta(jsonld=to_script(data))
 
