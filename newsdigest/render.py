@@ -162,7 +162,9 @@ def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Itera
             new = [ctx.entity[k].ref for k in keys if k not in seen and k in ctx.entity][:6]
             seen.update(keys)
             updates.append({"article": article, "new_entities": new if len(updates) else []})
-        timeline = charts.thread_timeline([a.date for a in thread.articles], config.tz)
+        # one dot on a line says nothing the story's date does not
+        timeline = charts.thread_timeline([a.date for a in thread.articles], config.tz) \
+            if len(thread.articles) > 1 else ""
         yield thread.route, render(
             env, "thread.html", page_title=thread.title, thread=thread, updates=updates,
             entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,

@@ -244,7 +244,10 @@ def test_articles_without_a_thread_are_stories_of_their_own(site):
     article(site, "2024/02/01/same.md", "First", "2024-02-01T09:00:00+00:00")
     article(site, "2024/02/02/same.md", "Second", "2024-02-02T09:00:00+00:00")
     build(site)
-    assert len(page(site, "threads/").css(".articles > li")) == 2
+    stories = page(site, "threads/").css(".articles > li")
+    assert len(stories) == 2
+    story = page(site, stories[0].css_first("a").attributes["href"][len("/repo/"):])
+    assert text_of(story, ".timeline h3") == ["Second"] and not story.css("svg")  # no chart of one dot
 
 
 def test_article_page_lists_the_story_around_itself_not_all_of_a_long_one(site):
