@@ -87,7 +87,9 @@ def test_thread_page_is_a_timeline_oldest_first(story_site):
     build(story_site)
     doc = page(story_site, "threads/russia-north-korea/")
     assert text_of(doc, ".timeline h3") == ["Russia says it will build ties", "Minister lauds ties"]
-    assert "Sergei Lavrov" in text_of(doc, ".timeline li:nth-child(2) .chips a")
+    # what each update brought, named as the day's digest names it (the article links every entity)
+    assert "Sergei Lavrov" in text_of(doc, ".timeline li:nth-child(2) .new")[0]
+    assert not doc.css(".timeline .chips") and "Sergei Lavrov" in text_of(doc, "#involved + .chips a")
     assert doc.css_first("svg.chart") is not None
     feeds = [link.attributes["href"] for link in doc.css('link[rel="alternate"]')]
     assert "/repo/threads/russia-north-korea/feed.xml" in feeds
