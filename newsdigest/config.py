@@ -35,8 +35,8 @@ def _setting(default, help: str, **kw):  # noqa: A002 - `help` reads best in dec
 @dataclass(frozen=True)
 class FeedSettings:
     items: int = _setting(20, "items in the site's feed and the daily digest feed", min=1)
-    topic_items: int = _setting(10, "items in each story and entity feed (thousands of them: the site's size)",
-                                min=1)
+    topic_items: int = _setting(5, "items in each story and entity feed (thousands of them: the site's size; "
+                                "the story's or entity's page lists every article)", min=1)
     full_content: bool = _setting(True, "put the whole article in feed items, not only the summary")
     full_content_topics: bool = _setting(
         False, "whole articles in story and entity feeds too (off: their items carry the summary and link; "
@@ -52,6 +52,8 @@ class EntitySettings:
     index_min_articles: int = _setting(
         2, "entities in fewer articles keep their page but are left off the index", min=1)
     related: int = _setting(10, "entities listed as 'mentioned with' on an entity page", min=0)
+    page_summaries: int = _setting(10, "newest articles an entity's first page shows with their summaries", min=1)
+    page_lines: int = _setting(200, "older articles on each further page of an entity, one line each", min=1)
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,21 @@ class DeploySettings:
 
 
 @dataclass(frozen=True)
+class ArticleSettings:
+    story_window: int = _setting(
+        5, "articles of its story an article page lists around itself (the story's page lists them all)", min=1)
+    related_stories: int = _setting(
+        2, "other stories sharing an article's main people, organizations and places, listed on its page "
+        "(0: none)", min=0)
+
+
+@dataclass(frozen=True)
 class DigestSettings:
     active_days: int = _setting(7, "days back the front page looks for other active stories", min=0)
     active_threads: int = _setting(10, "other active stories listed under the latest digest", min=0)
+    email_days: int = _setting(
+        30, "newest days (counted back from the newest digest day, not the clock) whose digest also gets an "
+        "e-mail edition, email.html and email.txt; 0: every day", min=0)
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,7 @@ class Config:
         choices=("publish", "skip"))
     search: SearchSettings = _setting(SearchSettings(), "static search")
     feed: FeedSettings = _setting(FeedSettings(), "feeds")
+    article: ArticleSettings = _setting(ArticleSettings(), "article pages")
     digest: DigestSettings = _setting(DigestSettings(), "daily digests and the front page")
     entities: EntitySettings = _setting(EntitySettings(), "named entities")
     threads: ThreadSettings = _setting(ThreadSettings(), "story threads")

@@ -29,7 +29,7 @@ class RelatedStories:
                             for key, entity in site.entities.items()}
         self._recency = {tid: -thread.latest.date.timestamp() for tid, thread in site.threads.items()}
 
-    def of(self, article: Article, limit: int = 3) -> list[Thread]:
+    def of(self, article: Article, limit: int) -> list[Thread]:
         """Up to `limit` other threads sharing the article's main entities, strongest first."""
         candidates = self._candidates
         scores: dict[str, float] = {}

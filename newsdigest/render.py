@@ -24,11 +24,6 @@ from .errors import TemplateError
 from .related import RelatedStories
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-ENTITY_PAGE_SIZE = 20  # newest articles on an entity's first page, each with its summary
-ENTITY_OLDER_PAGE_SIZE = 100  # older articles per further page, one line each: big entities stay a few pages
-STORY_WINDOW = 7  # articles of its story an article page lists around itself: long stories stay light
-
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
     """The one Jinja environment: a site's templates first, then the defaults."""
@@ -54,6 +49,8 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
         date=lambda v: local(v).strftime(config.date_format),
         datetime=lambda v: local(v).strftime(config.date_format + ", %H:%M %Z"),
         isodate=lambda v: local(v).isoformat(),
+        # the machine-readable twin of `date`: the day shown, in the site's zone (not the full time)
+        isoday=lambda v: (v.astimezone(tz).date() if isinstance(v, dt.datetime) else v).isoformat(),
         type_label=lambda t: TYPE_LABELS.get(t, t),
         plural=lambda n, one, many=None: one if n == 1 else (many or one + "s"),
     )
@@ -135,21 +132,20 @@ class _Context:
 def render_article(article: Article, env, ctx: _Context) -> str:
     thread = ctx.thread_of(article)
     groups = ctx.entities_of(article)
-    # The story's feed, the main person's and organisation's, and the site's: every entity's feeds
-    # are advertised on its own page; eight <link>s more per article weigh 60 MB at 50,000 articles.
-    main = [entities[0] for _, entities in groups if entities][:2]
+    # The story's feed and the site's: each person's, organisation's and place's feeds are advertised
+    # on its page, one click away; four <link>s more per article weigh 27 MB at 50,000 articles.
     return render(env, "article.html", page_title=article.title, article=article, thread=thread,
                   entity_groups=groups, canonical=article.route,
                   feeds=([(thread.route, f"Story: {thread.title}")] if thread and len(thread.articles) > 1
-                         else []) + [(e.route, e.name) for e in main] + [("", ctx.config.title)],
-                  page_meta=seo.article_meta(article, thread, [e for _, es in groups for e in es], ctx.config),
-                  related_stories=ctx.related.of(article),
-                  story=story_window(thread, article) if thread else [],
+                         else []) + [("", ctx.config.title)],
+                  page_meta=seo.article_meta(article, thread, ctx.config),
+                  related_stories=ctx.related.of(article, ctx.config.article.related_stories),
+                  story=story_window(thread, article, ctx.config.article.story_window) if thread else [],
                   search_markers=article_markers(article, thread, ctx.config, ctx.offered)
                   if ctx.config.search.enabled else "")
 
 
-def story_window(thread: Thread, article: Article, size: int = STORY_WINDOW) -> list[Article]:
+def story_window(thread: Thread, article: Article, size: int) -> list[Article]:
     """At most `size` articles of the story, oldest first, with `article` as near the middle as can be."""
     here = next((n for n, a in enumerate(thread.articles) if a.key == article.key), 0)
     start = max(0, min(here - size // 2, len(thread.articles) - size))
@@ -165,7 +161,9 @@ def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Itera
             new = [ctx.entity[k].ref for k in keys if k not in seen and k in ctx.entity][:6]
             seen.update(keys)
             updates.append({"article": article, "new_entities": new if len(updates) else []})
-        timeline = charts.thread_timeline([a.date for a in thread.articles], config.tz)
+        # one dot on a line says nothing the story's date does not
+        timeline = charts.thread_timeline([a.date for a in thread.articles], config.tz) \
+            if len(thread.articles) > 1 else ""
         yield thread.route, render(
             env, "thread.html", page_title=thread.title, thread=thread, updates=updates,
             entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,
@@ -191,7 +189,7 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
         related = [site.entities[k].ref for k in entity.related if k in site.entities]
         threads = [site.threads[t] for t in entity.threads if t in site.threads]
         chart = charts.mention_timeline([a.date for a in entity.articles], config.tz)
-        chunks = entity_page_articles(entity.articles)
+        chunks = entity_page_articles(entity.articles, config.entities.page_summaries, config.entities.page_lines)
         pages = len(chunks)
         for page, chunk in enumerate(chunks, start=1):
             yield urls.page_route(entity.route, page), render(
@@ -226,11 +224,11 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
             feeds=[("", config.title)], canonical=urls.entity_index_route(kind))
 
 
-def entity_page_articles(articles: Sequence[Article]) -> list[Sequence[Article]]:
-    """An entity's articles, newest first, page by page: 20 shown with summaries, then 100 a page in brief."""
-    older = articles[ENTITY_PAGE_SIZE:]
-    return [articles[:ENTITY_PAGE_SIZE]] + [older[i:i + ENTITY_OLDER_PAGE_SIZE]
-                                            for i in range(0, len(older), ENTITY_OLDER_PAGE_SIZE)]
+def entity_page_articles(articles: Sequence[Article], first: int, lines: int) -> list[Sequence[Article]]:
+    """An entity's articles, newest first, page by page: `first` shown with summaries, then `lines` a page
+    in brief, so big entities stay a few pages."""
+    older = articles[first:]
+    return [articles[:first]] + [older[i:i + lines] for i in range(0, len(older), lines)]
 
 
 def render_archive(site: Site, env, config: Config, digest_days: Sequence[Day] = ()) -> Iterator[tuple[str, str]]:

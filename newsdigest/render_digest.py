@@ -4,6 +4,7 @@ feeds, and the search page. Pure: data in, (route, text) out; templates via rend
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 
 import jinja2
@@ -25,26 +26,42 @@ def render_digest_pages(site: Site, days: Sequence[Day], env: jinja2.Environment
     latest = days[0] if days else None
     feeds = [("", config.title), (DIGEST_FEEDS, f"Daily digest \u2014 {config.title}")]
     yield "", render(env, "index.html", page_title=None, day=latest,
-                     items=_items(site, latest) if latest else [], canonical="", feeds=feeds,
+                     items=_items(site, latest, key_entities=True) if latest else [], canonical="", feeds=feeds,
                      active=active_threads(site, latest, config.tz, days=config.digest.active_days,
                                            limit=config.digest.active_threads),
                      page_meta=site_meta(config))
+    editions = newsletter_days(days, config.digest.email_days)
     for day in days:
         items = _items(site, day)
+        edition = day.date in editions
         yield day.route, render(env, "digest.html", page_title=f"Digest, {day.date.strftime(config.date_format)}",
                                 day=day, items=items, canonical=day.route, feeds=feeds,
-                                email_route=urls.newsletter_route(day.date),
-                                text_route=urls.newsletter_route(day.date, "txt"))
-        yield urls.newsletter_route(day.date), render(env, "email.html", day=day, items=items)
-        yield urls.newsletter_route(day.date, "txt"), render(env, "email.txt", day=day, items=items)
+                                email_route=urls.newsletter_route(day.date) if edition else None,
+                                text_route=urls.newsletter_route(day.date, "txt") if edition else None)
+        if edition:
+            yield urls.newsletter_route(day.date), render(env, "email.html", day=day, items=items)
+            yield urls.newsletter_route(day.date, "txt"), render(env, "email.txt", day=day, items=items)
     if config.search.enabled:
         yield urls.search_route(), render(env, "search.html", page_title="Search", canonical=urls.search_route(),
                                           bundle=urls.search_bundle_route(), feeds=[("", config.title)])
 
 
-def _items(site: Site, day: Day) -> list[dict]:
-    return [{"day_thread": d, "entities": _key_entities(site, d), "new": [n for _, n in d.new_entities[:5]]}
-            for d in day.threads]
+def newsletter_days(days: Sequence[Day], keep: int) -> set[dt.date]:
+    """The days that get an e-mail edition: those within `keep` days of the newest (0: all).
+
+    Counted from the content, never the clock, so a rebuild gives the same files; an edition
+    is for sending a day's digest, and older days keep their page and their digest feed item."""
+    if not days:
+        return set()
+    newest = max(d.date for d in days)
+    return {d.date for d in days if not keep or (newest - d.date).days < keep}
+
+
+def _items(site: Site, day: Day, key_entities: bool = False) -> list[dict]:
+    """A day's stories for the templates; the front page also names each story's key entities
+    (a day's page, one of thousands, names those new that day: the story's page has the rest)."""
+    return [{"day_thread": d, "entities": _key_entities(site, d) if key_entities else [],
+             "new": [n for _, n in d.new_entities[:5]]} for d in day.threads]
 
 
 def _key_entities(site: Site, day_thread: DayThread, limit: int = 6) -> list[EntityRef]:

@@ -8,17 +8,15 @@ can close the script element; templates only place it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
 
 from . import urls
 from .config import Config
-from .content import Article, Entity, EntityRef, Thread
+from .content import Article, Entity, Thread
 
 SCHEMA_TYPES = {"person": "Person", "organization": "Organization", "place": "Place"}
-MENTIONS = 5  # the main people, organisations and places; 50,000 article pages stay light
 
 
 @dataclass(frozen=True)
@@ -42,22 +40,21 @@ def _publisher(config: Config) -> dict:
     return {"@type": "Organization", "name": config.author or config.title, "url": config.base_url}
 
 
-def _ref(entity: Entity | EntityRef, link: urls.Urls) -> dict:
-    return {"@type": SCHEMA_TYPES[entity.type], "name": entity.name, "url": link.absolute(entity.route)}
+def article_meta(article: Article, thread: Thread | None, config: Config) -> PageMeta:
+    """`NewsArticle`: headline, dates, authors, dateline place, source and publisher.
 
-
-def article_meta(article: Article, thread: Thread | None, entities: Sequence[EntityRef],
-                 config: Config) -> PageMeta:
-    """`NewsArticle`: headline, dates, authors, dateline place, publisher, who it mentions."""
+    Only what the rest of the page does not already say, at 50,000 pages: no description
+    (the meta description), language (`<html lang>`), story (`article:section` and the story
+    link) or mentions (the entity links, each to a page with its own typed JSON-LD).
+    """
     link = urls.Urls(config.base_url, config.base_path)
     url = link.absolute(article.route)
     published = article.date.isoformat()
     modified = (article.updated or article.date).isoformat()
     data: dict = {
-        "@context": "https://schema.org", "@type": "NewsArticle", "url": url,
-        "mainEntityOfPage": url, "headline": article.title, "datePublished": published,
-        "dateModified": modified, "inLanguage": config.language,
-    }  # no "description": the page's <meta name="description"> carries the summary
+        "@context": "https://schema.org", "@type": "NewsArticle", "url": url, "headline": article.title,
+        "datePublished": published, "dateModified": modified,
+    }
     if article.byline:
         data["author"] = [{"@type": "Person", "name": name} for name in article.byline]
     else:
@@ -67,25 +64,19 @@ def article_meta(article: Article, thread: Thread | None, entities: Sequence[Ent
     if article.source_name:
         data["sourceOrganization"] = {"@type": "Organization", "name": article.source_name}
     data["publisher"] = _publisher(config)
-    if thread and len(thread.articles) > 1:
-        data["isPartOf"] = {"@type": "CollectionPage", "name": thread.title, "url": link.absolute(thread.route)}
-    if entities:
-        data["mentions"] = [_ref(e, link) for e in entities[:MENTIONS]]
     return PageMeta(og_type="article", published=published, modified=modified,
                     section=thread.title if thread and len(thread.articles) > 1 else "", jsonld=to_script(data))
 
 
 def thread_meta(thread: Thread, config: Config) -> PageMeta:
-    """`CollectionPage` of the story's articles, oldest first, as the page lists them."""
+    """`CollectionPage`: the story's name and dates (its articles are the page's links, its
+    summary the meta description)."""
     link = urls.Urls(config.base_url, config.base_path)
     url = link.absolute(thread.route)
     data = {
         "@context": "https://schema.org", "@type": "CollectionPage", "@id": url, "url": url,
-        "name": thread.title, "description": thread.summary or thread.title, "inLanguage": config.language,
-        "dateCreated": thread.first.date.isoformat(), "dateModified": thread.latest.date.isoformat(),
-        "publisher": _publisher(config),
-        "hasPart": [{"@type": "NewsArticle", "headline": a.title, "url": link.absolute(a.route),
-                     "datePublished": a.date.isoformat()} for a in thread.articles],
+        "name": thread.title, "inLanguage": config.language, "dateCreated": thread.first.date.isoformat(),
+        "dateModified": thread.latest.date.isoformat(), "publisher": _publisher(config),
     }
     return PageMeta(jsonld=to_script(data))
 

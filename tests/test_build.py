@@ -78,13 +78,18 @@ def test_article_page_shows_everything_the_wire_said(story_site):
     assert links["Vladimir Putin"] == "/repo/entities/person/vladimir-putin/"
     assert links["Story: Russia says it will build ties"] == "/repo/threads/russia-north-korea/"
     assert links["Minister lauds ties"] == "/repo/2024/01/16/lauds/"
+    # the entity links come under their type's heading, each list of one type (styled by it, not per link)
+    people = doc.css_first(".related .chips-person")
+    assert people.parent.css_first("h2").text() == "People" and "Vladimir Putin" in text_of(people, "a")
 
 
 def test_thread_page_is_a_timeline_oldest_first(story_site):
     build(story_site)
     doc = page(story_site, "threads/russia-north-korea/")
     assert text_of(doc, ".timeline h3") == ["Russia says it will build ties", "Minister lauds ties"]
-    assert "Sergei Lavrov" in text_of(doc, ".timeline li:nth-child(2) .chips a")
+    # what each update brought, named as the day's digest names it (the article links every entity)
+    assert "Sergei Lavrov" in text_of(doc, ".timeline li:nth-child(2) .new")[0]
+    assert not doc.css(".timeline .chips") and "Sergei Lavrov" in text_of(doc, "#involved + .chips a")
     assert doc.css_first("svg.chart") is not None
     feeds = [link.attributes["href"] for link in doc.css('link[rel="alternate"]')]
     assert "/repo/threads/russia-north-korea/feed.xml" in feeds
@@ -149,6 +154,20 @@ def test_story_and_entity_feeds_carry_summaries_unless_asked_for_whole_articles(
     config.write_text(config.read_text(encoding="utf-8") + "feed:\n  full_content_topics: true\n", encoding="utf-8")
     build(story_site)
     assert all(contents("threads/russia-north-korea/atom.xml"))
+
+
+def test_story_and_entity_feeds_carry_their_newest_five_and_their_pages_all(site):
+    for n in range(1, 8):
+        article(site, f"2024/03/{n:02d}/talks-{n}.md", f"Talks {n}", f"2024-03-{n:02d}T09:00:00+00:00",
+                thread="talks", entities={"person": ["Ana Brnabic"]})
+    build(site)
+    output = site / "output"
+    for rel in ("threads/talks/feed.xml", "entities/person/ana-brnabic/atom.xml"):
+        feed = feedparser.parse((output / rel).read_bytes())
+        assert [e.title for e in feed.entries] == [f"Talks {n}" for n in range(7, 2, -1)], rel
+    assert len(page(site, "threads/talks/").css(".timeline h3")) == 7
+    assert len(page(site, "entities/person/ana-brnabic/").css(".articles h3")) == 7
+    assert len(feedparser.parse((output / "feed.xml").read_bytes()).entries) == 7  # the site's: feed.items
 
 
 def test_same_content_same_bytes(story_site, tmp_path):
@@ -227,36 +246,54 @@ def test_articles_without_a_thread_are_stories_of_their_own(site):
     article(site, "2024/02/01/same.md", "First", "2024-02-01T09:00:00+00:00")
     article(site, "2024/02/02/same.md", "Second", "2024-02-02T09:00:00+00:00")
     build(site)
-    assert len(page(site, "threads/").css(".articles > li")) == 2
+    stories = page(site, "threads/").css(".articles > li")
+    assert len(stories) == 2
+    story = page(site, stories[0].css_first("a").attributes["href"][len("/repo/"):])
+    assert text_of(story, ".timeline h3") == ["Second"] and not story.css("svg")  # no chart of one dot
 
 
 def test_article_page_lists_the_story_around_itself_not_all_of_a_long_one(site):
     for n in range(1, 13):
         article(site, f"2024/02/{n:02d}/part-{n}.md", f"Part {n}", f"2024-02-{n:02d}T09:00:00+00:00", thread="long")
     build(site)
-    first, middle, last = (page(site, f"2024/02/{n:02d}/part-{n}/") for n in (1, 7, 12))
-    assert text_of(first, ".timeline-list li strong") == ["Part 1"]
-    assert [t.split(" Part ")[1] for t in text_of(first, ".timeline-list li")] == [str(n) for n in range(1, 8)]
-    assert [t.split(" Part ")[1] for t in text_of(middle, ".timeline-list li")] == [str(n) for n in range(4, 11)]
-    assert [t.split(" Part ")[1] for t in text_of(last, ".timeline-list li")] == [str(n) for n in range(6, 13)]
-    more = last.css_first(".timeline-list + p")
+
+    def parts(n: int) -> list[int]:
+        return [int(t.split(" Part ")[1]) for t in text_of(page(site, f"2024/02/{n:02d}/part-{n}/"),
+                                                           ".timeline-list li")]
+
+    assert text_of(page(site, "2024/02/01/part-1/"), ".timeline-list li strong") == ["Part 1"]
+    assert (parts(1), parts(7), parts(12)) == ([1, 2, 3, 4, 5], [5, 6, 7, 8, 9], [8, 9, 10, 11, 12])
+    more = page(site, "2024/02/12/part-12/").css_first(".timeline-list + p")
     assert more.css_first("a").attributes["href"] == "/repo/threads/long/" and "(12 articles)" in more.text()
+    with (site / "config.yaml").open("a", encoding="utf-8") as f:
+        f.write("article:\n  story_window: 7\n")
+    build(site)
+    assert (parts(1), parts(7), parts(12)) == ([1, 2, 3, 4, 5, 6, 7], [4, 5, 6, 7, 8, 9, 10], list(range(6, 13)))
 
 
-def test_entity_page_shows_the_newest_twenty_in_full_then_older_ones_a_line_each(site):
+def test_entity_page_shows_the_newest_in_full_then_older_ones_a_line_each(site):
     for n in range(1, 141):
         day = dt.date(2024, 1, 1) + dt.timedelta(days=n)
         article(site, f"{day:%Y/%m/%d}/vote-{n}.md", f"Vote {n}", f"{day}T09:00:00+00:00",
                 entities={"person": ["Ana Brnabic"]}, extra=f"summary: Summary {n}.")
     build(site)
     first = page(site, "entities/person/ana-brnabic/")
-    assert text_of(first, ".articles h3") == [f"Vote {n}" for n in range(140, 120, -1)]
+    assert text_of(first, ".articles h3") == [f"Vote {n}" for n in range(140, 130, -1)]
     assert text_of(first, ".articles .summary")[0] == "Summary 140."
-    assert "Page 1 of 3" in first.css_first(".pager").text()
+    assert "Page 1 of 2" in first.css_first(".pager").text()
     second = page(site, "entities/person/ana-brnabic/page/2/")
     lines = text_of(second, "ol.lines li")
-    assert len(lines) == 100 and lines[0].endswith("Vote 120") and lines[-1].endswith("Vote 21")
+    assert len(lines) == 130 and lines[0].endswith("Vote 130") and lines[-1].endswith("Vote 1")
     assert not second.css(".summary") and not second.css("svg")
+    assert not (site / "output" / "entities/person/ana-brnabic/page/3").exists()
+    with (site / "config.yaml").open("a", encoding="utf-8") as f:
+        f.write("entities:\n  page_summaries: 20\n  page_lines: 100\n")
+    build(site)
+    first = page(site, "entities/person/ana-brnabic/")
+    assert text_of(first, ".articles h3") == [f"Vote {n}" for n in range(140, 120, -1)]
+    assert "Page 1 of 3" in first.css_first(".pager").text()
+    lines = text_of(page(site, "entities/person/ana-brnabic/page/2/"), "ol.lines li")
+    assert len(lines) == 100 and lines[0].endswith("Vote 120") and lines[-1].endswith("Vote 21")
     third = page(site, "entities/person/ana-brnabic/page/3/")
     assert [t.split(" Vote ")[1] for t in text_of(third, "ol.lines li")] == [str(n) for n in range(20, 0, -1)]
     assert not (site / "output" / "entities/person/ana-brnabic/page/4").exists()

@@ -78,6 +78,20 @@ def test_day_page_lists_the_days_stories_and_what_changed(days_site):
     assert text_of(middle, ".digest h2") == ["Earthquake hits <coast>", "Ministers open talks"]
     assert "<coast>" not in middle.html.replace("&lt;coast&gt;", "")  # escaped, never markup
     assert {a.attributes["rel"] for a in middle.css(".pager a[rel]")} == {"prev", "next"}
+    assert not middle.css(".digest .chips")  # a day's page names what was new; the front page the key entities
+
+
+def test_listed_dates_are_machine_readable_as_the_day_shown(days_site):
+    build(days_site)
+    # "Ministers open talks" is 16:30 UTC on the 15th: the 16th in Tokyo, the site's zone
+    story = page(days_site, "2024/01/16/lauds/").css(".timeline-list time")
+    assert [(t.attributes["datetime"], t.text()) for t in story] == [
+        ("2024-01-15", "15 January 2024"), ("2024-01-16", "16 January 2024"), ("2024-01-17", "17 January 2024")]
+    person = page(days_site, "entities/person/vladimir-putin/")
+    assert person.css_first("header .meta time").attributes["datetime"] == "2024-01-15"
+    # an article's own time stays exact
+    assert page(days_site, "2024/01/15/talks/").css_first(".article time").attributes["datetime"] == \
+        "2024-01-16T01:30:00+09:00"
 
 
 def test_front_page_is_the_latest_day_plus_active_stories(days_site):
@@ -86,6 +100,7 @@ def test_front_page_is_the_latest_day_plus_active_stories(days_site):
     assert text_of(front, ".digest h2") == ["Minister lauds ties"]
     assert front.css_first(".kicker a").attributes["href"] == "/repo/digest/2024/01/17/"
     assert text_of(front, "#active + ol h3") == ["Earthquake hits <coast>"]  # 'old' is older than a week
+    assert {"Vladimir Putin", "Kremlin", "Moscow"} <= set(text_of(front, ".digest .chips a"))  # key entities
     feeds = [link.attributes["href"] for link in front.css('link[rel="alternate"]')]
     assert "/repo/digest/feed.xml" in feeds and "/repo/digest/atom.xml" in feeds
 
@@ -119,6 +134,22 @@ def test_newsletter_text_is_plain_with_absolute_links(days_site):
     assert "Earthquake hits <coast>\n" + BASE + "2024/01/16/quake/" in text  # text, not HTML-escaped
     assert "New in this update: Sergei Lavrov." in text
     assert "<a " not in text and "&lt;" not in text
+
+
+def test_only_the_newest_days_get_an_email_edition(days_site):
+    with (days_site / "config.yaml").open("a", encoding="utf-8") as f:
+        f.write("digest:\n  email_days: 2\n")
+    build(days_site)
+    digest = days_site / "output/digest/2024/01"
+    # counted back from the newest day (the 17th), not from today: the 17th and 16th only
+    assert sorted(p.parent.name for p in digest.glob("*/email.html")) == ["16", "17"]
+    assert sorted(p.parent.name for p in digest.glob("*/email.txt")) == ["16", "17"]
+    recent, older = page(days_site, "digest/2024/01/16/"), page(days_site, "digest/2024/01/15/")
+    assert [a.text() for a in recent.css("header .meta a")][:2] == ["as an e-mail", "as plain text"]
+    assert [a.text() for a in older.css("header .meta a")] == ["digest feed"]
+    assert text_of(older, ".digest h2") == ["Russia says it will build ties"]  # the day's page itself stays
+    feed = feedparser.parse((days_site / "output/digest/feed.xml").read_bytes())
+    assert len(feed.entries) == 4  # and every day keeps its digest feed item
 
 
 def test_digest_feed_has_one_item_per_day(days_site):

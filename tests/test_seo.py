@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import feedparser
 import pytest
 from conftest import article, page, text_of
 
@@ -61,9 +62,10 @@ def test_article_json_ld_matches_the_page(seo_site):
     assert data["locationCreated"] == {"@type": "Place", "name": "SEOUL"}
     assert data["publisher"]["@type"] == "Organization" and data["publisher"]["name"] == "Test Digest"
     assert data["url"] == BASE + "2024/01/15/ties/" == doc.css_first('link[rel="canonical"]').attributes["href"]
-    assert data["isPartOf"]["url"] == BASE + "threads/rnk/"
-    assert {"@type": "Person", "name": "Choe Son Hui", "url": BASE + "entities/person/choe-son-hui/"} \
-        in data["mentions"]
+    # the story and the entities are links on the page (each entity page has its typed JSON-LD), not repeated
+    assert "isPartOf" not in data and "mentions" not in data and "inLanguage" not in data
+    assert doc.css_first(".kicker a").attributes["href"] == "/repo/threads/rnk/"
+    assert doc.css_first('.related a[href="/repo/entities/person/choe-son-hui/"]').text() == "Choe Son Hui"
     assert "description" not in data  # the meta description carries the summary, which round-trips, yet...
     description = doc.css_first('meta[name="description"]').attributes["content"]
     assert description == "Russia will develop ties </script><b>x</b>."
@@ -83,7 +85,8 @@ def test_thread_and_entity_json_ld(seo_site):
     thread = page(seo_site, "threads/rnk/")
     data = jsonld(thread)
     assert data["@type"] == "CollectionPage" and data["name"] == text_of(thread, "h1")[0]
-    assert [p["headline"] for p in data["hasPart"]] == text_of(thread, ".timeline h3")
+    assert data["dateCreated"] == "2024-01-15T09:00:00+00:00" and data["dateModified"] == "2024-01-16T10:00:00+00:00"
+    assert "hasPart" not in data and "description" not in data  # the timeline's links, the meta description
     for kind, slug, schema in [("person", "vladimir-putin", "Person"), ("organization", "kremlin", "Organization"),
                                ("place", "moscow", "Place")]:
         doc = page(seo_site, f"entities/{kind}/{slug}/")
@@ -108,12 +111,37 @@ def test_opengraph_twitter_and_canonical(seo_site):
         assert doc.css_first('meta[property="og:url"]').attributes["content"] == BASE + route
 
 
+def test_long_summaries_are_shortened_for_search_results_and_previews(site):
+    summary = "The minister said the two countries would deepen ties in trade, energy and security. " * 4
+    article(site, "2024/01/15/long.md", "A long one", "2024-01-15T09:00:00+00:00", thread="long",
+            extra=f"summary: {summary.strip()}")
+    build_site_ok(site)
+    doc = page(site, "2024/01/15/long/")
+    description = doc.css_first('meta[name="description"]').attributes["content"]
+    assert len(description) <= 161 and description.endswith("…")
+    assert summary.startswith(description[:-1].rstrip())  # cut at a word, not in one
+    assert doc.css_first('meta[property="og:description"]').attributes["content"] == description
+    assert summary.strip() in feedparser.parse((site / "output/feed.xml").read_bytes()).entries[0].summary
+
+
+def test_modified_time_only_when_the_article_changed(seo_site):
+    times = [m.attributes["property"] for m in page(seo_site, "2024/01/15/ties/").css('meta[property^="article:"]')]
+    assert "article:published_time" in times and "article:modified_time" not in times
+    updated = page(seo_site, "2024/01/16/lauds/")
+    assert updated.css_first('meta[property="article:modified_time"]').attributes["content"] == \
+        "2024-01-16T12:30:00+00:00"
+
+
 def test_alternate_links_name_every_feed_that_concerns_the_page(seo_site):
     output = seo_site / "output"
     doc = page(seo_site, "2024/01/16/lauds/")
     feeds = [link.attributes["href"] for link in doc.css('link[rel="alternate"]')]
-    for expected in ["threads/rnk/feed.xml", "entities/person/vladimir-putin/feed.xml", "feed.xml", "atom.xml"]:
-        assert "/repo/" + expected in feeds
+    # an article: its story's feeds and the site's; a person's are on the person's page, a click away
+    assert feeds == ["/repo/" + f for f in ["threads/rnk/feed.xml", "threads/rnk/atom.xml", "feed.xml", "atom.xml"]]
+    person = page(seo_site, "entities/person/vladimir-putin/")
+    assert "/repo/entities/person/vladimir-putin/feed.xml" in [
+        link.attributes["href"] for link in person.css('link[rel="alternate"]')]
+    assert doc.css_first('.related a[href="/repo/entities/person/vladimir-putin/"]')
     for href in feeds:
         assert (output / href[len("/repo/"):]).is_file(), href
 
@@ -165,3 +193,15 @@ def test_robots_txt_points_at_both_sitemaps(seo_site):
     robots = (seo_site / "output/robots.txt").read_text(encoding="utf-8")
     assert "User-agent: *" in robots
     assert f"Sitemap: {BASE}sitemap.xml" in robots and f"Sitemap: {BASE}news-sitemap.xml" in robots
+
+
+def test_an_article_lists_two_related_stories_unless_set_otherwise(site):
+    for n, name in enumerate(["a", "b", "c", "d"], start=1):
+        article(site, f"2024/03/{n:02d}/{name}.md", f"Story {name}", f"2024-03-{n:02d}T09:00:00+00:00",
+                thread=name, entities={"person": ["Ana Brnabic"]})
+    build_site_ok(site)
+    assert len(page(site, "2024/03/04/d/").css("#related-stories + ul li")) == 2
+    with (site / "config.yaml").open("a", encoding="utf-8") as f:
+        f.write("article:\n  related_stories: 0\n")
+    build_site_ok(site)
+    assert not page(site, "2024/03/04/d/").css("#related-stories")
