@@ -28,7 +28,7 @@ from .writer import OutputWriter, recover
 if TYPE_CHECKING:
     from .content import Site
     from .feeds import Entries, Feed
-    from .plan import PageKeys, PlannedPage
+    from .plan import DeferredPage, PageKeys, PlannedPage
     from .search import SearchReport
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,8 @@ def _counts(report: BuildReport) -> dict:
             if f.name not in ("errors", "search", "seconds", "rendered", "written")}
 
 
-def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedPage]]:
-    """Every HTML page (and newsletter) of the site, planned but not rendered, in a stable order."""
+def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedPage | DeferredPage]]:
+    """Every HTML page (and newsletter) of the site, planned (article pages deferred), in a stable order."""
     from .plan import PlanningEnvironment
     from .render import render_site
     from .render_digest import render_digest_pages
@@ -184,7 +184,7 @@ class _Renderer:
         self.entries: Entries = {}
         self.count = 0
 
-    def page(self, rel: str, route: str, page: PlannedPage) -> None:
+    def page(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
         self.jobs.append(("page", (rel, route, page)))
         if len(self.jobs) >= PAGE_BATCH:
             self.flush()
@@ -205,11 +205,14 @@ class _Renderer:
     def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]]]:
         """(files written, (rel, manifest row) of pages found unchanged) for a chunk of jobs."""
         from .feeds import feed_key, render_feed
+        from .plan import DeferredPage
         from .render import render
         written, reused = [], []
         for kind, job in chunk:
             if kind == "page":
                 rel, route, page = job
+                if type(page) is DeferredPage:
+                    page = page.make()
                 key = self.keys.key(page)
                 old = self.out.reusable(rel, key)
                 if old is not None:

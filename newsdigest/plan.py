@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,13 @@ class PlannedPage:
 
     template: str
     context: dict
+
+
+@dataclass(frozen=True)
+class DeferredPage:
+    """A page whose planning waits until a worker renders it: `make()` gives its `PlannedPage`."""
+
+    make: Callable[[], PlannedPage]
 
 
 class _PlannedTemplate:

@@ -12,6 +12,7 @@ import math
 import traceback
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -21,6 +22,7 @@ from .config import Config
 from .content import TYPE_LABELS, Article, Entity, EntityRef, Site, Thread
 from .digest import Day
 from .errors import TemplateError
+from .plan import DeferredPage
 from .related import RelatedStories
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
 
@@ -93,12 +95,15 @@ def _template_file(env: jinja2.Environment, name: str) -> str:
         return name
 
 
-def render_site(site: Site, env: jinja2.Environment, config: Config,
-                days: Sequence[Day] = ()) -> Iterator[tuple[str, str]]:
-    """Every HTML page of the site as (route, text), in a stable order; `days` adds days of updates only."""
+def render_site(site: Site, env, config: Config, days: Sequence[Day] = ()) -> Iterator[tuple[str, object]]:
+    """Every HTML page of the site as (route, page), in a stable order; `days` adds days of updates only.
+
+    Article pages come deferred (`DeferredPage`): they are most of the site, and most of
+    the planning, so each is made where it is rendered, on every core.
+    """
     ctx = _Context(site, config)
     for article in site.articles:
-        yield article.route, render_article(article, env, ctx)
+        yield article.route, DeferredPage(partial(render_article, article, env, ctx))
     yield from render_thread_pages(site, env, config, ctx)
     yield from render_entity_pages(site, env, ctx)
     yield from render_archive(site, env, config, days)
