@@ -57,3 +57,12 @@ def test_other_syntax_goes_to_markdown_it():
                  "    indented", "Title\n=====", "&copy; 2024", "1. first", "<https://example.com>"]:
         assert render_plain(text) is None, text
         assert Markdown().render(text) == MarkdownIt("commonmark", {"html": False}).render(text)
+
+
+def test_trim_set_and_version_are_markdown_it_pys():
+    import markdown_it
+    from markdown_it.common.utils import MD_TRIM_CHARS
+
+    from newsdigest.markup import TRIM_CHARS, markdown_renderer_name
+    assert sorted(TRIM_CHARS) == sorted(MD_TRIM_CHARS)
+    assert markdown_renderer_name() == "markdown-it-py " + markdown_it.__version__
