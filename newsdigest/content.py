@@ -200,7 +200,8 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     """Read every content/articles/**/*.md; bad files become errors, the rest articles.
 
     With a `cache`, files whose path, mtime and size are unchanged are not parsed again;
-    the others are parsed on every core.
+    the others are parsed on every core; and the articles come without their bodies,
+    which stay in the cache until a page shows one (`Article.body_html`).
     """
     files = _list_articles(articles_dir)
     parsed: dict[str, Article] = {}

@@ -133,7 +133,7 @@ class OutputWriter:
         rel = self.reserve(route, owner)
         old = self.reusable(rel, key)
         if old is not None:
-            self.manifest[rel] = old
+            self.reuse(rel, old)
             return False
         return True
 
