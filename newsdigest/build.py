@@ -194,12 +194,13 @@ class _Renderer:
 
     def flush(self) -> None:
         from .parallel import map_chunks
+        unchanged = 0
         for written, reused in map_chunks(self._render_chunk, self.jobs, chunk_size=64):
             self.out.adopt(written)
             for rel, old in reused:
                 self.out.reuse(rel, old)
-            self.count -= len(reused)  # jobs rendered: pages whose key changed, and every feed
-        self.count += len(self.jobs)
+            unchanged += len(reused)
+        self.count += len(self.jobs) - unchanged  # rendered: every feed, and the pages whose key changed
         self.jobs = []
 
     def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]]]:

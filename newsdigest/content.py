@@ -206,7 +206,6 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     files = _list_articles(articles_dir)
     parsed: dict[str, Article] = {}
     if cache is not None:
-        # Articles come without their bodies; pages read them from the cache (`Article.body_html`).
         _bodies.read = body_reader(cache.path)
         settings = fingerprint(config.timezone, markdown_renderer_name())
         if cache.get_meta("article-settings") != settings:
@@ -342,7 +341,7 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: Markdown)
 def article_fingerprint(article: Article) -> str:
     """A hash of everything in the article's file as parsed (its body hashed as text, not through repr)."""
     digest = hashlib.blake2b(repr(replace(article, body=None)).encode("utf-8"), digest_size=12)
-    digest.update((article.body_html).encode("utf-8"))
+    digest.update(article.body_html.encode("utf-8"))
     return digest.hexdigest()
 
 
