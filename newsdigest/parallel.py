@@ -2,7 +2,9 @@
 
 Workers are forked, so they start with the parent's data (the gathered site, the
 compiled templates) without pickling it; only each chunk's results travel back.
-The calling process works too, on its share of the chunks.
+The calling process works too. Chunks are claimed from a shared counter by
+whichever process is free (this one also collects and handles the results, so a
+fixed share would leave the workers idle at the end); results come back in order.
 Small jobs, and platforms without fork, run in this process.
 """
 
@@ -18,11 +20,13 @@ R = TypeVar("R")
 
 MIN_PARALLEL = 200  # below this many items, starting workers costs more than it saves
 
-# The job a forked worker runs and the items it works on: set just before the pool forks, so
-# workers inherit them (closures over the site cannot be pickled, and need not be when the
-# worker is a fork); only (start, end) ranges travel to the workers.
+# The job a forked worker runs, the items it works on, their chunks and the counter of the next
+# chunk to claim: set just before the pool forks, so workers inherit them (closures over the site
+# cannot be pickled, and need not be when the worker is a fork); only results travel back.
 _job: Callable | None = None
 _items: Sequence = ()
+_bounds: list[tuple[int, int]] = []
+_next = None
 
 
 def worker_count() -> int:
@@ -35,29 +39,70 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def _run_chunk(bounds: tuple[int, int]):
+def _claim() -> int | None:
+    """The next chunk nobody has taken yet (in any process), or None when all are taken."""
+    assert _next is not None
+    with _next.get_lock():
+        n = _next.value
+        if n >= len(_bounds):
+            return None
+        _next.value = n + 1
+    return n
+
+
+def _run(n: int):
     assert _job is not None
-    return _job(_items[bounds[0]:bounds[1]])
+    start, end = _bounds[n]
+    return _job(_items[start:end])
+
+
+def _run_claimed(_task: int) -> tuple[int | None, object]:
+    """A worker's task: claim a chunk and run it (nothing, once every chunk is taken)."""
+    n = _claim()
+    return (None, None) if n is None else (n, _run(n))
 
 
 def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: int | None = None,
                chunk_size: int | None = None) -> Iterator[R]:
     """`job(chunk)` for consecutive chunks of `items`, in parallel when it pays; results in order."""
-    global _job, _items
+    global _job, _items, _bounds, _next
     workers = worker_count() if workers is None else workers
     if workers <= 1 or len(items) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
         if items:
             yield job(items)
         return
     size = chunk_size or max(16, min(500, len(items) // (workers * 8) + 1))
-    bounds = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
     _job, _items = job, items
+    _bounds = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+    _next = context.Value("q", 0)
+    done: dict[int, object] = {}
     try:
-        # This process takes every `workers`-th chunk itself and forks one worker fewer: a fork's
-        # resident size counts the parent's whole heap again, so each worker spared is a copy spared.
-        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-            theirs = pool.imap(_run_chunk, [b for n, b in enumerate(bounds) if n % workers])
-            for n, (start, end) in enumerate(bounds):
-                yield job(items[start:end]) if n % workers == 0 else next(theirs)
+        # This process works too and forks one worker fewer: a fork's resident size counts the
+        # parent's whole heap again, so each worker spared is a copy spared.
+        with context.Pool(workers - 1) as pool:
+            theirs = pool.imap_unordered(_run_claimed, range(len(_bounds)))
+            for wanted in range(len(_bounds)):
+                while wanted not in done:
+                    n = _claim()
+                    if n is None:  # every chunk is taken: wait for the workers'
+                        n, result = theirs.next()
+                    else:
+                        result = _run(n)
+                    if n is not None:
+                        done[n] = result
+                    _collect(theirs, done)
+                yield done.pop(wanted)
     finally:
-        _job, _items = None, ()
+        _job, _items, _bounds, _next = None, (), [], None
+
+
+def _collect(theirs, done: dict[int, object]) -> None:
+    """Take the results the workers have finished, without waiting."""
+    while True:
+        try:
+            n, result = theirs.next(timeout=0)
+        except (multiprocessing.TimeoutError, StopIteration):
+            return
+        if n is not None:
+            done[n] = result

@@ -80,8 +80,10 @@ class PageKeys:
 
     def _reduce(self, value) -> object:
         kind = type(value)
-        if kind in _PLAIN_TYPES or kind is EntityRef:  # EntityRef: three strings, its repr says it all
+        if kind in _PLAIN_TYPES:
             return value
+        if kind is EntityRef:  # its three strings say it all (as a tuple: a dataclass's repr is slow)
+            return (value.type, value.name, value.slug)
         if kind is Article:
             return value.fingerprint or article_fingerprint(value)
         if kind is list or kind is tuple:

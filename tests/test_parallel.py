@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from newsdigest.parallel import map_chunks
 
 
+def _slow_pids(chunk: list[int]) -> list[tuple[int, int]]:
+    time.sleep(0.02)  # long enough that the forked worker starts before this process has taken every chunk
+    return [(x, os.getpid()) for x in chunk]
+
+
 def test_chunks_come_back_in_order_from_this_process_and_its_workers():
     items = list(range(1000))
-    results = list(map_chunks(lambda chunk: [(x, os.getpid()) for x in chunk], items, workers=2, chunk_size=50))
+    results = list(map_chunks(_slow_pids, items, workers=2, chunk_size=25))
     assert [x for chunk in results for x, _ in chunk] == items
     pids = {pid for chunk in results for _, pid in chunk}
-    assert os.getpid() in pids and len(pids) == 2  # one worker forked; this process did its share
+    assert os.getpid() in pids and len(pids) == 2  # one worker forked; this process took chunks too
+
+
+def test_a_busy_caller_leaves_the_chunks_to_the_worker():
+    """Chunks go to whichever process is free: a caller slow to handle results takes fewer."""
+    items = list(range(1000))
+    mine = 0
+    for chunk in map_chunks(_slow_pids, items, workers=2, chunk_size=25):
+        mine += chunk[0][1] == os.getpid()
+        time.sleep(0.02)  # handling each result takes as long as making one
+    assert mine < 40 / 3  # a fixed half would be 20 of the 40 chunks
 
 
 def test_an_error_in_a_chunk_reaches_the_caller():
