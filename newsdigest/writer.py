@@ -6,7 +6,8 @@ refused, so slug collisions surface instead of one page silently replacing anoth
 
 - A full build (no output/ yet, or no manifest of it) stages the whole site and
   `commit()` swaps the two folders with one atomic `renameat2(RENAME_EXCHANGE)`
-  (two renames where the filesystem cannot), after one `sync`.
+  (two renames where the filesystem cannot), after one `sync`. With no output/
+  yet there is nothing to replace or protect: the staging folder is renamed, unsynced.
 - An incremental build stages only the files whose inputs changed (the manifest
   of the previous build says what each file was made from). `commit()` makes the
   staged bytes durable (fsync each file, or one `sync` for many), writes a journal
@@ -248,16 +249,17 @@ class OutputWriter:
             self._move_staged()
             return
         _write_journal(self.journal, {"added": self._added()})
-        os.sync()  # the new site's bytes on disk before the rename that publishes it
-        if self.output_dir.exists() and _exchange(self.tmp_dir, self.output_dir):
+        if not self.output_dir.exists():  # a first build replaces nothing: the kernel writes it back in its time
+            os.rename(self.tmp_dir, self.output_dir)
+            return
+        os.sync()  # the new site's bytes on disk before the rename that replaces the published one
+        if _exchange(self.tmp_dir, self.output_dir):
             shutil.rmtree(self.tmp_dir, ignore_errors=True)  # the previous site, now
             return
         old = _sibling(self.output_dir, f"old-{os.getpid()}")
-        if self.output_dir.exists():
-            os.rename(self.output_dir, old)
+        os.rename(self.output_dir, old)
         os.rename(self.tmp_dir, self.output_dir)
-        if old.exists():
-            shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
     def _added(self) -> list[str]:
         """Files of the new site the manifest this build started from lacks (all of them if there was none)."""
