@@ -35,8 +35,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ASSETS = Path(__file__).resolve().parent.parent / "site"
 DEFAULT_TEMPLATES = DEFAULT_ASSETS.parent / "templates"
-PAGE_BATCH = 4000  # planned pages held at once: bounds memory on big sites
-FEED_BATCH = 1000  # feeds (and their items) held at once
+FEED_BATCH = 1000  # feeds (and their items) held at once: bounds memory on big sites
 
 
 @dataclass
@@ -171,11 +170,12 @@ def _store_feed_entries(feeds: list[Feed], config: Config, cache: BuildCache) ->
 
 
 class _Renderer:
-    """Collects pages and feeds to render and renders them in batches on every core.
+    """Collects pages and feeds to render and renders them on every core.
 
-    Batches keep memory flat on big sites: only one batch of planned pages (and of feed
-    items) is held at a time; workers are forked per batch, compute each page's key, and
-    render and write straight to staging only the pages whose key changed.
+    Pages are collected whole: most come deferred (a page's planning is made where it is
+    rendered), so holding them all is cheap and one fork serves them all. Feeds come in
+    batches, with only one batch's items held at a time. Workers compute each page's key,
+    and render and write straight to staging only the pages whose key changed.
     """
 
     def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys) -> None:
@@ -186,8 +186,6 @@ class _Renderer:
 
     def page(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
         self.jobs.append(("page", (rel, route, page)))
-        if len(self.jobs) >= PAGE_BATCH:
-            self.flush()
 
     def feed(self, feed: Feed) -> None:
         self.jobs.append(("feed", feed))

@@ -98,8 +98,8 @@ def _template_file(env: jinja2.Environment, name: str) -> str:
 def render_site(site: Site, env, config: Config, days: Sequence[Day] = ()) -> Iterator[tuple[str, object]]:
     """Every HTML page of the site as (route, page), in a stable order; `days` adds days of updates only.
 
-    Article pages come deferred (`DeferredPage`): they are most of the site, and most of
-    the planning, so each is made where it is rendered, on every core.
+    Article, story and entity pages come deferred (`DeferredPage`): they are most of the site
+    and of the planning, so each is made where it is rendered, on every core.
     """
     ctx = _Context(site, config)
     for article in site.articles:
@@ -157,25 +157,9 @@ def story_window(thread: Thread, article: Article, size: int) -> list[Article]:
     return list(thread.articles[start:start + size])
 
 
-def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, str]]:
+def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Iterator[tuple[str, object]]:
     for thread in sorted(site.threads.values(), key=lambda t: t.id):
-        updates = []
-        seen: set[tuple[str, str]] = set()
-        for article in thread.articles:
-            keys = [(k, n) for k, names in article.entities.items() for n in names]
-            new = [ctx.entity[k].ref for k in keys if k not in seen and k in ctx.entity][:6]
-            seen.update(keys)
-            updates.append({"article": article, "new_entities": new if len(updates) else []})
-        # one dot on a line says nothing the story's date does not
-        timeline = charts.thread_timeline([a.date for a in thread.articles], config.tz) \
-            if len(thread.articles) > 1 else ""
-        yield thread.route, render(
-            env, "thread.html", page_title=thread.title, thread=thread, updates=updates,
-            entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,
-            feeds=[(thread.route, f"Story: {thread.title}"), ("", config.title)],
-            page_meta=seo.thread_meta(thread, config),
-            search_markers=thread_markers(thread, config, ctx.offered)
-            if config.search.enabled and len(thread.articles) > 1 else "")
+        yield thread.route, DeferredPage(partial(render_thread, thread, env, ctx))
     threads = site.threads_by_latest()
     pages = max(1, math.ceil(len(threads) / config.per_page))
     for page in range(1, pages + 1):
@@ -187,25 +171,35 @@ def render_thread_pages(site: Site, env, config: Config, ctx: _Context) -> Itera
             canonical=urls.page_route(route, page))
 
 
-def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, str]]:
+def render_thread(thread: Thread, env, ctx: _Context) -> str:
+    config = ctx.config
+    updates = []
+    seen: set[tuple[str, str]] = set()
+    for article in thread.articles:
+        keys = [(k, n) for k, names in article.entities.items() for n in names]
+        new = [ctx.entity[k].ref for k in keys if k not in seen and k in ctx.entity][:6]
+        seen.update(keys)
+        updates.append({"article": article, "new_entities": new if len(updates) else []})
+    # one dot on a line says nothing the story's date does not
+    timeline = charts.thread_timeline([a.date for a in thread.articles], config.tz) \
+        if len(thread.articles) > 1 else ""
+    return render(
+        env, "thread.html", page_title=thread.title, thread=thread, updates=updates,
+        entities=ctx.key_entities(thread, 12), timeline_svg=timeline, canonical=thread.route,
+        feeds=[(thread.route, f"Story: {thread.title}"), ("", config.title)],
+        page_meta=seo.thread_meta(thread, config),
+        search_markers=thread_markers(thread, config, ctx.offered)
+        if config.search.enabled and len(thread.articles) > 1 else "")
+
+
+def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, object]]:
     config = ctx.config
     for key in sorted(site.entities):
         entity = site.entities[key]
-        related = [site.entities[k].ref for k in entity.related if k in site.entities]
-        threads = [site.threads[t] for t in entity.threads if t in site.threads]
-        chart = charts.mention_timeline([a.date for a in entity.articles], config.tz)
         chunks = entity_page_articles(entity.articles, config.entities.page_summaries, config.entities.page_lines)
-        pages = len(chunks)
         for page, chunk in enumerate(chunks, start=1):
-            yield urls.page_route(entity.route, page), render(
-                env, "entity.html", page_title=entity.name if page == 1 else f"{entity.name}, page {page}",
-                entity=entity, related=related if page == 1 else [], threads=threads[:20] if page == 1 else [],
-                articles=chunk, timeline_svg=chart if page == 1 else "", page=page,
-                pagination=_pagination(entity.route, page, pages), canonical=urls.page_route(entity.route, page),
-                feeds=[(entity.route, f"{entity.name}"), ("", config.title)],
-                page_meta=seo.entity_meta(entity, config),
-                search_markers=entity_markers(entity, config, ctx.offered)
-                if config.search.enabled and page == 1 else "")
+            yield urls.page_route(entity.route, page), DeferredPage(
+                partial(render_entity_page, entity, page, len(chunks), chunk, env, ctx))
     by_type: dict[str, list[Entity]] = defaultdict(list)
     for entity in site.entities.values():
         by_type[entity.type].append(entity)
@@ -227,6 +221,22 @@ def render_entity_pages(site: Site, env, ctx: _Context) -> Iterator[tuple[str, s
             env, "entity_index.html", page_title=TYPE_LABELS[kind], kind=kind, top=entities[:30],
             letters=sorted(letters.items()), total=len(by_type.get(kind, [])), minimum=minimum,
             feeds=[("", config.title)], canonical=urls.entity_index_route(kind))
+
+
+def render_entity_page(entity: Entity, page: int, pages: int, articles: Sequence[Article], env,
+                       ctx: _Context) -> str:
+    """Page `page` of `pages` of an entity's articles; the first also shows its chart, stories and company."""
+    site, config, first = ctx.site, ctx.config, page == 1
+    return render(
+        env, "entity.html", page_title=entity.name if first else f"{entity.name}, page {page}", entity=entity,
+        related=[site.entities[k].ref for k in entity.related if k in site.entities] if first else [],
+        threads=[site.threads[t] for t in entity.threads if t in site.threads][:20] if first else [],
+        articles=articles, timeline_svg=charts.mention_timeline([a.date for a in entity.articles], config.tz)
+        if first else "", page=page,
+        pagination=_pagination(entity.route, page, pages), canonical=urls.page_route(entity.route, page),
+        feeds=[(entity.route, f"{entity.name}"), ("", config.title)],
+        page_meta=seo.entity_meta(entity, config),
+        search_markers=entity_markers(entity, config, ctx.offered) if config.search.enabled and first else "")
 
 
 def entity_page_articles(articles: Sequence[Article], first: int, lines: int) -> list[Sequence[Article]]:
