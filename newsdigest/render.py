@@ -28,12 +28,16 @@ from .search import SearchFilters, article_markers, choose_filters, entity_marke
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
-    """The one Jinja environment: a site's templates first, then the defaults."""
+    """The one Jinja environment: a site's templates first, then the defaults.
+
+    It lives for one build (the preview server makes a new one for each rebuild), so it
+    does not look at the template files again on each page: that was five `stat`s a page.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
+        keep_trailing_newline=True, auto_reload=False)
     link = urls.Urls(config.base_url, config.base_path)
     tz = config.tz
 
