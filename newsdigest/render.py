@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import traceback
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -52,11 +52,11 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
 
     env.filters.update(
         url=url, absolute=absolute,
-        date=lambda v: local(v).strftime(config.date_format),
-        datetime=lambda v: local(v).strftime(config.date_format + ", %H:%M %Z"),
-        isodate=lambda v: local(v).isoformat(),
+        date=_remembered(lambda v: local(v).strftime(config.date_format)),
+        datetime=_remembered(lambda v: local(v).strftime(config.date_format + ", %H:%M %Z")),
+        isodate=_remembered(lambda v: local(v).isoformat()),
         # the machine-readable twin of `date`: the day shown, in the site's zone (not the full time)
-        isoday=lambda v: (v.astimezone(tz).date() if isinstance(v, dt.datetime) else v).isoformat(),
+        isoday=_remembered(lambda v: (v.astimezone(tz).date() if isinstance(v, dt.datetime) else v).isoformat()),
         type_label=lambda t: TYPE_LABELS.get(t, t),
         plural=lambda n, one, many=None: one if n == 1 else (many or one + "s"),
     )
@@ -65,6 +65,22 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
                        day_route=urls.digest_route, month_route=lambda d: urls.archive_route(d.year, d.month),
                        search_route=urls.search_route() if config.search.enabled else None)
     return env
+
+
+def _remembered(fn: Callable[[object], str]) -> Callable[[object], str]:
+    """`fn`, remembering its result for each value: pages show the same dates thousands of times."""
+    memo: dict[object, str] = {}
+
+    def remembered(value: object) -> str:
+        try:
+            return memo[value]
+        except KeyError:
+            out = memo[value] = fn(value)
+            return out
+        except TypeError:  # unhashable: not a date, and `fn` says what is wrong with it
+            return fn(value)
+
+    return remembered
 
 
 def render(env: jinja2.Environment, template: str, **context) -> str:
