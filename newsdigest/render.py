@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from . import charts, seo, urls
 from .config import Config
@@ -25,6 +26,37 @@ from .errors import TemplateError
 from .plan import DeferredPage
 from .related import RelatedStories
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
+
+try:  # markupsafe 3: the C function inside `escape`, giving a str instead of a new Markup
+    from markupsafe import _escape_inner
+except ImportError:  # pragma: no cover - another markupsafe: templates keep Jinja's `escape`
+    _escape_inner = None
+
+
+def _escape(value: object) -> str:
+    """Jinja's `escape` for what a template outputs, in a fraction of the time for a string.
+
+    A page outputs ~100 values (`{{ ... }}`): markupsafe's `escape` wraps each escaped
+    string in a new `Markup`, which the compiled template only joins into the page (or
+    into a `Markup` of its own, for a macro or `set` block), and that cost more than the
+    escaping. A `Markup` is safe as it is; anything else goes through `escape` (an
+    undefined value fails there as before).
+    """
+    kind = type(value)
+    if kind is str:
+        return _escape_inner(value)
+    if kind is Markup:
+        return value
+    return escape(value)
+
+
+class _Template(jinja2.Template):
+    """A template whose output escapes with `_escape` (its compiled code calls the `escape` of its module)."""
+
+    @classmethod
+    def _from_namespace(cls, environment, namespace, globals):
+        namespace["escape"] = _escape
+        return super()._from_namespace(environment, namespace, globals)
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -38,6 +70,8 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, auto_reload=False)
+    if _escape_inner is not None:
+        env.template_class = _Template
     link = urls.Urls(config.base_url, config.base_path)
     tz = config.tz
 
