@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import traceback
-from collections import defaultdict
+from collections import ChainMap, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -59,13 +59,25 @@ class _Template(jinja2.Template):
         return super()._from_namespace(environment, namespace, globals)
 
 
+class _Environment(jinja2.Environment):
+    """Jinja's environment, its templates sharing its globals instead of a ChainMap over them.
+
+    Jinja gives each template a ChainMap so that globals set on one template stay its own;
+    none are, and the ChainMap was copied key by key, in Python, for each page and each
+    `include` and `import` of it.
+    """
+
+    def make_globals(self, d):
+        return ChainMap(d, self.globals) if d else self.globals
+
+
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
     """The one Jinja environment: a site's templates first, then the defaults.
 
     It lives for one build (the preview server makes a new one for each rebuild), so it
     does not look at the template files again on each page: that was five `stat`s a page.
     """
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
