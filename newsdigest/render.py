@@ -75,13 +75,14 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
     """The one Jinja environment: a site's templates first, then the defaults.
 
     It lives for one build (the preview server makes a new one for each rebuild), so it
-    does not look at the template files again on each page: that was five `stat`s a page.
+    does not look at the template files again on each page (that was five `stat`s a page),
+    and keeps every template it loads in a plain dict, not an LRU cache behind a lock.
     """
     env = _Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, auto_reload=False)
+        keep_trailing_newline=True, auto_reload=False, cache_size=-1)
     if _escape_inner is not None:
         env.template_class = _Template
     link = urls.Urls(config.base_url, config.base_path)
