@@ -14,8 +14,11 @@ from collections import ChainMap, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
+from types import FunctionType
 
 import jinja2
+from jinja2.runtime import Context, Macro
+from jinja2.utils import internalcode
 from markupsafe import Markup, escape
 
 from . import charts, seo, urls
@@ -33,6 +36,7 @@ except ImportError:  # pragma: no cover - another markupsafe: templates keep Jin
     _escape_inner = None
 
 
+@internalcode
 def _escape(value: object) -> str:
     """Jinja's `escape` for what a template outputs, in a fraction of the time for a string.
 
@@ -59,6 +63,26 @@ class _Template(jinja2.Template):
         return super()._from_namespace(environment, namespace, globals)
 
 
+class _Context(Context):
+    """Jinja's context, calling the plain functions and the macros templates call without
+    looking each up for `pass_context` and the like (~10 calls a page)."""
+
+    @internalcode
+    def call(__self, __obj, *args, **kwargs):  # Jinja's names: a template may pass `self=`
+        kind = type(__obj)
+        if kind is Macro:  # what `Context.call` does for one: its __call__ takes the eval context
+            args = (__self.eval_ctx, *args)
+        elif kind is not FunctionType or hasattr(__obj, "jinja_pass_arg"):
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined("value was undefined because a callable raised a"
+                                                " StopIteration exception")
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, its templates sharing its globals instead of a ChainMap over them.
 
@@ -66,6 +90,8 @@ class _Environment(jinja2.Environment):
     none are, and the ChainMap was copied key by key, in Python, for each page and each
     `include` and `import` of it.
     """
+
+    context_class = _Context
 
     def make_globals(self, d):
         return ChainMap(d, self.globals) if d else self.globals
