@@ -10,16 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import traceback
-from collections import ChainMap, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from types import FunctionType
 
 import jinja2
-from jinja2.runtime import Context, Macro
-from jinja2.utils import internalcode
-from markupsafe import Markup, escape
 
 from . import charts, seo, urls
 from .config import Config
@@ -29,72 +25,7 @@ from .errors import TemplateError
 from .plan import DeferredPage
 from .related import RelatedStories
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
-
-try:  # markupsafe 3: the C function inside `escape`, giving a str instead of a new Markup
-    from markupsafe import _escape_inner
-except ImportError:  # pragma: no cover - another markupsafe: templates keep Jinja's `escape`
-    _escape_inner = None
-
-
-@internalcode
-def _escape(value: object) -> str:
-    """Jinja's `escape` for what a template outputs, in a fraction of the time for a string.
-
-    A page outputs ~100 values (`{{ ... }}`): markupsafe's `escape` wraps each escaped
-    string in a new `Markup`, which the compiled template only joins into the page (or
-    into a `Markup` of its own, for a macro or `set` block), and that cost more than the
-    escaping. A `Markup` is safe as it is; anything else goes through `escape` (an
-    undefined value fails there as before).
-    """
-    kind = type(value)
-    if kind is str:
-        return _escape_inner(value)
-    if kind is Markup:
-        return value
-    return escape(value)
-
-
-class _Template(jinja2.Template):
-    """A template whose output escapes with `_escape` (its compiled code calls the `escape` of its module)."""
-
-    @classmethod
-    def _from_namespace(cls, environment, namespace, globals):
-        namespace["escape"] = _escape
-        return super()._from_namespace(environment, namespace, globals)
-
-
-class _Context(Context):
-    """Jinja's context, calling the plain functions and the macros templates call without
-    looking each up for `pass_context` and the like (~10 calls a page)."""
-
-    @internalcode
-    def call(__self, __obj, *args, **kwargs):  # Jinja's names: a template may pass `self=`
-        kind = type(__obj)
-        if kind is Macro:  # what `Context.call` does for one: its __call__ takes the eval context
-            args = (__self.eval_ctx, *args)
-        elif kind is not FunctionType or hasattr(__obj, "jinja_pass_arg"):
-            return super().call(__obj, *args, **kwargs)
-        kwargs.pop("_block_vars", None)
-        kwargs.pop("_loop_vars", None)
-        try:
-            return __obj(*args, **kwargs)
-        except StopIteration:
-            return __self.environment.undefined("value was undefined because a callable raised a"
-                                                " StopIteration exception")
-
-
-class _Environment(jinja2.Environment):
-    """Jinja's environment, its templates sharing its globals instead of a ChainMap over them.
-
-    Jinja gives each template a ChainMap so that globals set on one template stay its own;
-    none are, and the ChainMap was copied key by key, in Python, for each page and each
-    `include` and `import` of it.
-    """
-
-    context_class = _Context
-
-    def make_globals(self, d):
-        return ChainMap(d, self.globals) if d else self.globals
+from .templating import Environment
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -104,13 +35,11 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
     does not look at the template files again on each page (that was five `stat`s a page),
     and keeps every template it loads in a plain dict, not an LRU cache behind a lock.
     """
-    env = _Environment(
+    env = Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, auto_reload=False, cache_size=-1)
-    if _escape_inner is not None:
-        env.template_class = _Template
     link = urls.Urls(config.base_url, config.base_path)
     tz = config.tz
 
