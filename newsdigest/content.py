@@ -72,7 +72,7 @@ class Article:
     # the fingerprints of what it shows change. Set by the loader; not part of equality.
     fingerprint: str = field(default="", compare=False, repr=False)
 
-    @property
+    @cached_property  # pages link articles many times each, and formatting the date each time added up
     def route(self) -> str:
         return urls.article_route(self.date, self.slug)
 

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import traceback
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -25,15 +25,21 @@ from .errors import TemplateError
 from .plan import DeferredPage
 from .related import RelatedStories
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
+from .templating import Environment
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
-    """The one Jinja environment: a site's templates first, then the defaults."""
-    env = jinja2.Environment(
+    """The one Jinja environment: a site's templates first, then the defaults.
+
+    It lives for one build (the preview server makes a new one for each rebuild), so it
+    does not look at the template files again on each page (that was five `stat`s a page),
+    and keeps every template it loads in a plain dict, not an LRU cache behind a lock.
+    """
+    env = Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()]),
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
+        keep_trailing_newline=True, auto_reload=False, cache_size=-1)
     link = urls.Urls(config.base_url, config.base_path)
     tz = config.tz
 
@@ -48,11 +54,11 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
 
     env.filters.update(
         url=url, absolute=absolute,
-        date=lambda v: local(v).strftime(config.date_format),
-        datetime=lambda v: local(v).strftime(config.date_format + ", %H:%M %Z"),
-        isodate=lambda v: local(v).isoformat(),
+        date=_remembered(lambda v: local(v).strftime(config.date_format)),
+        datetime=_remembered(lambda v: local(v).strftime(config.date_format + ", %H:%M %Z")),
+        isodate=_remembered(lambda v: local(v).isoformat()),
         # the machine-readable twin of `date`: the day shown, in the site's zone (not the full time)
-        isoday=lambda v: (v.astimezone(tz).date() if isinstance(v, dt.datetime) else v).isoformat(),
+        isoday=_remembered(lambda v: (v.astimezone(tz).date() if isinstance(v, dt.datetime) else v).isoformat()),
         type_label=lambda t: TYPE_LABELS.get(t, t),
         plural=lambda n, one, many=None: one if n == 1 else (many or one + "s"),
     )
@@ -61,6 +67,22 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
                        day_route=urls.digest_route, month_route=lambda d: urls.archive_route(d.year, d.month),
                        search_route=urls.search_route() if config.search.enabled else None)
     return env
+
+
+def _remembered(fn: Callable[[object], str]) -> Callable[[object], str]:
+    """`fn`, remembering its result for each value: pages show the same dates thousands of times."""
+    memo: dict[object, str] = {}
+
+    def remembered(value: object) -> str:
+        try:
+            return memo[value]
+        except KeyError:
+            out = memo[value] = fn(value)
+            return out
+        except TypeError:  # unhashable: not a date, and `fn` says what is wrong with it
+            return fn(value)
+
+    return remembered
 
 
 def render(env: jinja2.Environment, template: str, **context) -> str:
