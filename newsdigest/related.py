@@ -42,6 +42,10 @@ class RelatedStories:
                     for tid in tids:
                         scores[tid] = get(tid, 0.0) + weight
         scores.pop(article.thread_id, None)
+        if not scores or limit <= 0:
+            return []
+        # Only threads scoring at least the `limit`-th best score can rank: order just those.
+        bar = heapq.nlargest(limit, scores.values())[-1]
         recency = self._recency
-        best = heapq.nsmallest(limit, [(-score, recency[tid], tid) for tid, score in scores.items()])
+        best = sorted([(-score, recency[tid], tid) for tid, score in scores.items() if score >= bar])[:limit]
         return [self.site.threads[tid] for _, _, tid in best]
