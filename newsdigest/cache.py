@@ -69,6 +69,12 @@ def tree_stamps(folder: Path) -> list[tuple[str, int, int]]:
     return sorted(out)
 
 
+def article_blob(article) -> bytes:
+    """How the cache stores an article: pickled without its body (the body has a column of its own)."""
+    bare = article if article.body is None else dataclasses.replace(article, body=None)
+    return pickle.dumps(bare, pickle.HIGHEST_PROTOCOL)
+
+
 class BuildCache:
     """The build's SQLite cache at `path` (created if missing)."""
 
@@ -150,13 +156,17 @@ class BuildCache:
     def store_articles(self, rows: Iterable[tuple[str, int, int, str, str, object]], *,
                        keep_replaced: bool = False) -> None:
         """Store (rel, mtime_ns, size, renderer, digest, article) rows (keeping the rows they replace)."""
+        self.store_article_blobs([(r, m, s, rd, d, article_blob(a), a.body) for r, m, s, rd, d, a in rows],
+                                 keep_replaced=keep_replaced)
+
+    def store_article_blobs(self, rows: Iterable[tuple[str, int, int, str, str, bytes, str]], *,
+                            keep_replaced: bool = False) -> None:
+        """Store (rel, mtime_ns, size, renderer, digest, `article_blob`, body) rows, as `store_articles` does."""
         rows = list(rows)
         if keep_replaced:
             self.db.executemany("INSERT OR REPLACE INTO replaced SELECT rel, mtime_ns, size, blob, body "
                                 "FROM articles WHERE rel = ?", [(r[0],) for r in rows])
-        self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [(r, m, s, rd, d, pickle.dumps(dataclasses.replace(a, body=None), pickle.HIGHEST_PROTOCOL),
-                              a.body) for r, m, s, rd, d, a in rows])
+        self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         self.db.commit()  # readers in other processes (`body_reader`) see committed rows only
 
     def forget_articles(self, rels: Iterable[str]) -> None:
