@@ -226,7 +226,8 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
             if isinstance(result, NewsdigestError):
                 errors.append(result)
                 continue
-            parsed[rel] = result.article if cache is not None else replace(result.article, body=result.body)
+            parsed[rel] = result.article if cache is not None else replace(result.article,
+                                                                             body=result.body.decode("utf-8"))
             new_rows.append((rel, *stamp, renderer, result.article.fingerprint, result.blob, result.body))
         if cache is not None and new_rows:
             cache.store_article_blobs(new_rows)  # chunk by chunk: a whole archive's bodies at once is a lot
@@ -270,13 +271,13 @@ def _list_articles(articles_dir: Path) -> dict[str, tuple[int, int]]:
 
 
 class _Parsed:
-    """A parsed article as the build cache stores it: pickled without its body, and the body's HTML.
+    """A parsed article as the build cache stores it: pickled without its body, and the body's HTML in UTF-8.
 
     From a worker only these travel back (the main process stores them as they are and
     unpickles the article once); where it was parsed, the article itself is at hand.
     """
 
-    def __init__(self, blob: bytes, body: str, article: Article | None = None) -> None:
+    def __init__(self, blob: bytes, body: bytes, article: Article | None = None) -> None:
         self.blob, self.body, self._article = blob, body, article
 
     def __reduce__(self):
@@ -303,7 +304,7 @@ def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str]]) -> list:
         except OSError as exc:
             out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", f"content/articles/{rel}")))
         else:
-            body = md.render(text)
+            body = md.render(text).encode("utf-8")
             article = Article(body=None, fingerprint=_fingerprint(Article(body=None, **fields), body), **fields)
             out.append((rel, (st.st_mtime_ns, st.st_size), _Parsed(article_blob(article), body, article)))
     return out
@@ -377,13 +378,14 @@ _is_thread_id = lru_cache(maxsize=4096)(urls.is_safe_slug)
 
 def article_fingerprint(article: Article) -> str:
     """A hash of everything in the article's file as parsed (its body hashed as text, not through repr)."""
-    return _fingerprint(article if article.body is None else replace(article, body=None), article.body_html)
+    bare = article if article.body is None else replace(article, body=None)
+    return _fingerprint(bare, article.body_html.encode("utf-8"))
 
 
-def _fingerprint(bare: Article, body: str) -> str:
-    """`article_fingerprint` of an article from the article without its body, and the body."""
+def _fingerprint(bare: Article, body: bytes) -> str:
+    """`article_fingerprint` of an article from the article without its body, and the body in UTF-8."""
     digest = hashlib.blake2b(repr(bare).encode("utf-8"), digest_size=12)
-    digest.update(body.encode("utf-8"))
+    digest.update(body)
     return digest.hexdigest()
 
 
