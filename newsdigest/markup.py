@@ -79,6 +79,7 @@ _BLOCK_START = re.compile(r"(?: |>|[-+*](?=[ \n]|\Z)|#{1,6}(?=[ \n]|\Z)|[-*_=][-
                           r"|\d{1,9}[.)](?=[ \n]|\Z))")
 _LINE_BLOCK_START = re.compile(r"\n" + _BLOCK_START.pattern)
 _HEADING = re.compile(r"(#{1,6}) +(.*[^#\s]) *\Z")  # one line, no closing #s (markdown-it-py decides those)
+_EMPTY_HEADING = re.compile(r"(#{1,6}) *\Z")  # ingest leaves a wire paragraph '##' as it is
 _BLANK_LINES = re.compile(r"\n(?: *\n)+")
 _HARD_BREAK = re.compile(r" {2,}\n")
 _SOFT_BREAK = re.compile(r" \n")
@@ -101,7 +102,11 @@ def render_plain(text: str) -> str | None:
         if _BLOCK_START.match(block) or _LINE_BLOCK_START.search(block):
             heading = _HEADING.match(block)
             if heading is None:
-                return None
+                empty = _EMPTY_HEADING.match(block)
+                if empty is None:
+                    return None
+                out.append(f"<h{len(empty.group(1))}></h{len(empty.group(1))}>\n")
+                continue
             tag, block = f"h{len(heading.group(1))}", heading.group(2)
         out.append(_block(tag, _escape_html(_ESCAPE.sub(r"\1", block))))
     return "".join(out)
