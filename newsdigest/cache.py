@@ -6,7 +6,7 @@ full build that fills it again. Parsed articles are keyed by path, mtime and siz
 fingerprint of the inputs it was rendered from, so the next build renders only
 pages whose inputs changed.
 
-An article's body (HTML) is kept in its own column and is not loaded with the article:
+An article's body (HTML, as UTF-8 bytes) is kept in its own column and is not loaded with the article:
 the build holds articles without bodies (50,000 bodies are 265 MB, and a
 forked worker's resident size counts them again), and pages read a body from
 here when they show it (`body_reader`, one connection per process).
@@ -26,7 +26,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "6"  # raise when the tables or the pickled Article change: an old cache is then dropped
+SCHEMA_VERSION = "7"  # raise when the tables or the pickled Article change: an old cache is then dropped
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS articles (rel TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,
@@ -67,6 +67,12 @@ def tree_stamps(folder: Path) -> list[tuple[str, int, int]]:
     if folder.is_dir():
         scan(str(folder), "")
     return sorted(out)
+
+
+def article_blob(article) -> bytes:
+    """How the cache stores an article: pickled without its body (the body has a column of its own)."""
+    bare = article if article.body is None else dataclasses.replace(article, body=None)
+    return pickle.dumps(bare, pickle.HIGHEST_PROTOCOL)
 
 
 class BuildCache:
@@ -143,20 +149,29 @@ class BuildCache:
                 row = self.db.execute(f"SELECT blob, body FROM {table} WHERE rel = ? AND mtime_ns = ? AND size = ?",
                                       (rel, mtime_ns, size)).fetchone()
                 if row:
-                    out[rel] = dataclasses.replace(pickle.loads(row[0]), body=row[1])
+                    out[rel] = dataclasses.replace(pickle.loads(row[0]), body=row[1].decode("utf-8"))
                     break
         return out
 
     def store_articles(self, rows: Iterable[tuple[str, int, int, str, str, object]], *,
                        keep_replaced: bool = False) -> None:
         """Store (rel, mtime_ns, size, renderer, digest, article) rows (keeping the rows they replace)."""
+        self.store_article_blobs([(r, m, s, rd, d, article_blob(a), a.body.encode("utf-8"))
+                                  for r, m, s, rd, d, a in rows],
+                                 keep_replaced=keep_replaced)
+
+    def store_article_blobs(self, rows: Iterable[tuple[str, int, int, str, str, bytes, bytes]], *,
+                            keep_replaced: bool = False) -> None:
+        """Store (rel, mtime_ns, size, renderer, digest, `article_blob`, body in UTF-8) rows, as `store_articles` does.
+
+        The body comes encoded because the loader has encoded it anyway (to hash it): SQLite
+        would encode a str again, and a worker's pickle of one too.
+        """
         rows = list(rows)
         if keep_replaced:
             self.db.executemany("INSERT OR REPLACE INTO replaced SELECT rel, mtime_ns, size, blob, body "
                                 "FROM articles WHERE rel = ?", [(r[0],) for r in rows])
-        self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [(r, m, s, rd, d, pickle.dumps(dataclasses.replace(a, body=None), pickle.HIGHEST_PROTOCOL),
-                              a.body) for r, m, s, rd, d, a in rows])
+        self.db.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         self.db.commit()  # readers in other processes (`body_reader`) see committed rows only
 
     def forget_articles(self, rels: Iterable[str]) -> None:
@@ -276,6 +291,6 @@ def body_reader(path: Path) -> Callable[[str], str]:
         row = db.execute("SELECT body FROM articles WHERE rel = ?", (rel,)).fetchone()
         if row is None:
             raise LookupError(f"{path}: no body for content/articles/{rel}; delete .cache/ and build again")
-        return row[0]
+        return row[0].decode("utf-8")
 
     return read

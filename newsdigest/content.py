@@ -11,15 +11,16 @@ import hashlib
 import logging
 import math
 import os
+import pickle
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import urls
-from .cache import BuildCache, body_reader, fingerprint
+from .cache import BuildCache, article_blob, body_reader, fingerprint
 from .config import Config
 from .entity_types import TYPES
 from .errors import ContentError, NewsdigestError
@@ -217,17 +218,19 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
         cache.forget_articles([rel for rel in stamps if rel not in files])
     todo = [(articles_dir / rel, rel) for rel in files if rel not in parsed]
     errors: list[NewsdigestError] = []
+    renderer = markdown_renderer_name()
     from .parallel import map_chunks
     for results in map_chunks(partial(_read_chunk, config), todo):
         new_rows = []
         for rel, stamp, result in results:
             if isinstance(result, NewsdigestError):
                 errors.append(result)
-            else:
-                parsed[rel] = result if cache is None else replace(result, body=None)
-                new_rows.append((rel, *stamp, markdown_renderer_name(), result.fingerprint, result))
+                continue
+            parsed[rel] = result.article if cache is not None else replace(result.article,
+                                                                             body=result.body.decode("utf-8"))
+            new_rows.append((rel, *stamp, renderer, result.article.fingerprint, result.blob, result.body))
         if cache is not None and new_rows:
-            cache.store_articles(new_rows)  # chunk by chunk: a whole archive's pickles at once is a lot
+            cache.store_article_blobs(new_rows)  # chunk by chunk: a whole archive's bodies at once is a lot
     articles = []
     owners: dict[str, str] = {}  # route -> the file that has it: a URL is never given twice
     for rel in files:
@@ -255,40 +258,71 @@ def _list_articles(articles_dir: Path) -> dict[str, tuple[int, int]]:
         return found
     for root, dirs, names in os.walk(articles_dir):
         dirs.sort()
+        prefix = Path(root).relative_to(articles_dir).as_posix() + "/"
+        prefix = "" if prefix == "./" else prefix
         for name in names:
             if name.endswith(".md"):
-                path = os.path.join(root, name)
                 try:
-                    st = os.stat(path)
+                    st = os.stat(os.path.join(root, name))
                 except OSError:
                     continue
-                found[Path(path).relative_to(articles_dir).as_posix()] = (st.st_mtime_ns, st.st_size)
+                found[prefix + name] = (st.st_mtime_ns, st.st_size)
     return dict(sorted(found.items()))
 
 
+class _Parsed:
+    """A parsed article as the build cache stores it: pickled without its body, and the body's HTML in UTF-8.
+
+    From a worker only these travel back (the main process stores them as they are and
+    unpickles the article once); where it was parsed, the article itself is at hand.
+    """
+
+    def __init__(self, blob: bytes, body: bytes, article: Article | None = None) -> None:
+        self.blob, self.body, self._article = blob, body, article
+
+    def __reduce__(self):
+        return _Parsed, (self.blob, self.body)
+
+    @property
+    def article(self) -> Article:
+        """The article without its body."""
+        if self._article is None:
+            self._article = pickle.loads(self.blob)
+        return self._article
+
+
 def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str]]) -> list:
-    """Parse a chunk of article files (in a worker): (rel, (mtime_ns, size), Article or error)."""
+    """Parse a chunk of article files (in a worker): (rel, (mtime_ns, size), `_Parsed` or error)."""
     md = Markdown()
     out = []
     for path, rel in chunk:
         try:
             st = path.stat()
-            article = read_article(path, rel, f"content/articles/{rel}", config, md)
-            out.append((rel, (st.st_mtime_ns, st.st_size),
-                        replace(article, fingerprint=article_fingerprint(article))))
+            fields, text = _read_fields(path, rel, f"content/articles/{rel}", config)
         except NewsdigestError as exc:
             out.append((rel, (0, 0), exc))
         except OSError as exc:
             out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", f"content/articles/{rel}")))
+        else:
+            body = md.render(text).encode("utf-8")
+            article = Article(body=None, fingerprint=_fingerprint(Article(body=None, **fields), body), **fields)
+            out.append((rel, (st.st_mtime_ns, st.st_size), _Parsed(article_blob(article), body, article)))
     return out
 
 
 def read_article(path: Path, rel: str, label: str, config: Config, md: Markdown) -> Article:
     """One article file -> `Article`, or a ContentError naming the file and line."""
-    content_dir = path.parents[rel.count("/") + 1]
-    if path.is_symlink() and not path.resolve().is_relative_to(content_dir.resolve()):
-        raise ContentError("symlink pointing outside content/ is not followed", label,
-                           hint="copy the file into content/articles/ instead")
+    fields, text = _read_fields(path, rel, label, config)
+    return Article(body=md.render(text), **fields)
+
+
+def _read_fields(path: Path, rel: str, label: str, config: Config) -> tuple[dict, str]:
+    """An article file's fields for `Article` (all but its body) and its Markdown, or a ContentError."""
+    if path.is_symlink():
+        content_dir = path.parents[rel.count("/") + 1]
+        if not path.resolve().is_relative_to(content_dir.resolve()):
+            raise ContentError("symlink pointing outside content/ is not followed", label,
+                               hint="copy the file into content/articles/ instead")
     data, body, text = read_front_matter_file(path, label)
 
     def fail(key: str, message: str) -> ContentError:
@@ -313,7 +347,7 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: Markdown)
         if not isinstance(thread, str | int):
             raise fail("thread", f"'thread': expected an id such as 'russia-north-korea', got {shown(thread)}")
         thread = str(thread)
-        if not urls.is_safe_slug(thread):
+        if not _is_thread_id(thread):
             raise fail("thread", f"'thread': {shown(thread)} is not a valid id "
                        f"(lowercase letters, digits and dashes, e.g. {urls.slugify(thread)!r})")
     try:
@@ -327,21 +361,31 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: Markdown)
         if data.get(key) is not None and not isinstance(data[key], str):
             raise fail(key, f"'{key}': expected text, got {shown(data[key])}")
     stem = rel.rsplit("/", 1)[-1][:-3]
-    slug = urls.slugify(stem, max_length=200)
-    return Article(
-        slug=slug, source=rel, title=" ".join(clean_text(title).split()), date=date,
-        body=md.render(body), summary=clean_text(data.get("summary") or "").strip(),
+    fields = dict(
+        slug=urls.slugify(stem, max_length=200), source=rel, title=" ".join(clean_text(title).split()), date=date,
+        summary=clean_text(data.get("summary") or "").strip(),
         byline=byline, dateline=clean_text(data.get("dateline") or ""),
         source_name=clean_text(data.get("source") or ""),
         credits=credits, thread=thread, entities=entities, updated=updated, versions=versions,
         draft=data.get("draft") is True,
     )
+    return fields, body
+
+
+# Articles of one story share its id: each id is checked once (a slugify round trip costs ~5 µs).
+_is_thread_id = lru_cache(maxsize=4096)(urls.is_safe_slug)
 
 
 def article_fingerprint(article: Article) -> str:
     """A hash of everything in the article's file as parsed (its body hashed as text, not through repr)."""
-    digest = hashlib.blake2b(repr(replace(article, body=None)).encode("utf-8"), digest_size=12)
-    digest.update(article.body_html.encode("utf-8"))
+    bare = article if article.body is None else replace(article, body=None)
+    return _fingerprint(bare, article.body_html.encode("utf-8"))
+
+
+def _fingerprint(bare: Article, body: bytes) -> str:
+    """`article_fingerprint` of an article from the article without its body, and the body in UTF-8."""
+    digest = hashlib.blake2b(repr(bare).encode("utf-8"), digest_size=12)
+    digest.update(body)
     return digest.hexdigest()
 
 

@@ -52,6 +52,11 @@ def test_paragraphs_headings_and_breaks():
     ) == PARSER.render(text)
 
 
+def test_empty_headings_take_the_short_way():
+    for text in ["##", "## ", "#", "######", "Text\n\n##\n\nMore", "## \n\n### x"]:
+        assert render_plain(text) == PARSER.render(text), text
+
+
 def test_other_syntax_goes_to_markdown_it():
     for text in ["*emphasis*", "a [link](https://example.com)", "- a list", "> a quote", "`code`",
                  "    indented", "Title\n=====", "&copy; 2024", "1. first", "<https://example.com>"]:
