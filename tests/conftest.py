@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import textwrap
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from newsdigest.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """`preexec_fn` for a subprocess a test stops with SIGINT: a shell starts background jobs
+    with SIGINT ignored, and a child inherits that, so tests run in the background would hang."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def write(path: Path, text: str) -> Path:

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import article, write
+from conftest import article, ctrl_c_as_in_a_terminal, write
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS, SECONDS, MAX_REQUESTS = 200, 30.0, 5_000
@@ -25,7 +25,8 @@ def test_two_hundred_clients_for_thirty_seconds_through_rebuilds(site):
     article(site, "2024/01/15/hello.md", "Hello world", "2024-01-15T09:00:00+00:00", thread="greetings",
             entities={"person": ["Ann Smith"]}, body="First body.")
     proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--site", str(site), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=ctrl_c_as_in_a_terminal)
     try:
         line = proc.stdout.readline()
         port = int(line.split(":")[2].split("/")[0])

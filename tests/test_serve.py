@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from browser import chromium
-from conftest import article, write
+from conftest import article, ctrl_c_as_in_a_terminal, write
 
 from newsdigest.build import build_site
 from newsdigest.config import load_config
@@ -367,7 +367,7 @@ def test_cli_serves_until_ctrl_c_and_warns_beyond_loopback(site):
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen([sys.executable, str(root / "build.py"), "serve", "--site", str(site), "--port", "0",
                              "--host", "0.0.0.0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=root)
+                            cwd=root, preexec_fn=ctrl_c_as_in_a_terminal)
     try:
         line = proc.stdout.readline()
         assert line.startswith("Serving http://0.0.0.0:"), line
