@@ -181,20 +181,10 @@ class BuildCache:
 
     # Feed entries ----------------------------------------------------------------------------
 
-    def load_entries(self, fps: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """fp -> (rss item XML, atom entry XML) for the fingerprints that are cached."""
-        out = {}
-        fps = list(fps)
-        for i in range(0, len(fps), 500):
-            chunk = fps[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for fp, rss, atom in self.db.execute(
-                    f"SELECT fp, rss, atom FROM entries WHERE fp IN ({marks})", chunk):
-                out[fp] = (rss, atom)
-        return out
-
     def store_entries(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Keep feed entries, committed: the workers that render feeds read them (`entries_reader`)."""
         self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+        self.db.commit()
 
     def prune_entries(self, keep: set[str]) -> None:
         """Drop feed entries of articles that are gone or changed."""
@@ -276,21 +266,48 @@ class BuildCache:
         self.db.commit()
 
 
-def body_reader(path: Path) -> Callable[[str], str]:
-    """rel -> the body HTML of the article as this build loaded it, read from the cache at `path`.
+def _connection(path: Path) -> Callable[[], sqlite3.Connection]:
+    """This process's read-only connection to the cache at `path`, opened when first wanted.
 
     Forked workers inherit the function, not a connection: SQLite connections must not
-    cross a fork, so each process opens its own, read-only, when it first needs one.
+    cross a fork, so each process opens its own.
     """
     connections: dict[int, sqlite3.Connection] = {}
 
-    def read(rel: str) -> str:
+    def connection() -> sqlite3.Connection:
         db = connections.get(os.getpid())
         if db is None:
             db = connections[os.getpid()] = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        row = db.execute("SELECT body FROM articles WHERE rel = ?", (rel,)).fetchone()
+        return db
+
+    return connection
+
+
+def body_reader(path: Path) -> Callable[[str], str]:
+    """rel -> the body HTML of the article as this build loaded it, read from the cache at `path`."""
+    connection = _connection(path)
+
+    def read(rel: str) -> str:
+        row = connection().execute("SELECT body FROM articles WHERE rel = ?", (rel,)).fetchone()
         if row is None:
             raise LookupError(f"{path}: no body for content/articles/{rel}; delete .cache/ and build again")
         return row[0].decode("utf-8")
+
+    return read
+
+
+def entries_reader(path: Path) -> Callable[[Iterable[str]], dict[str, tuple[str, str]]]:
+    """fps -> {fp: (RSS item XML, Atom entry XML)} for those of them cached at `path` (in any process)."""
+    connection = _connection(path)
+
+    def read(fps: Iterable[str]) -> dict[str, tuple[str, str]]:
+        out, fps = {}, list(fps)
+        for i in range(0, len(fps), 500):
+            chunk = fps[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for fp, rss, atom in connection().execute(f"SELECT fp, rss, atom FROM entries WHERE fp IN ({marks})",
+                                                      chunk):
+                out[fp] = (rss, atom)
+        return out
 
     return read

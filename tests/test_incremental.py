@@ -210,6 +210,19 @@ def test_two_clean_builds_in_different_processes_are_identical(tmp_path):
     assert_same_tree(outputs[0], outputs[1])
 
 
+def test_a_build_on_two_cores_equals_a_build_on_one(tmp_path):
+    """Pages, and feeds whose items each worker reads from the cache, are the same bytes whoever renders them."""
+    outputs = []
+    for workers in ("1", "2"):
+        site = make_site(tmp_path / f"site-{workers}", n=150)  # enough pages and feeds for workers to start
+        env = {**os.environ, "NEWSDIGEST_WORKERS": workers}
+        subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--site", str(site), "--quiet"],
+                       check=True, env=env, cwd=ROOT)
+        outputs.append(snapshot(site / "output"))
+    assert len(outputs[0]) > 600
+    assert_same_tree(outputs[0], outputs[1])
+
+
 def test_spliced_feeds_equal_feedgen_writing_each_feed(tmp_path):
     site = make_site(tmp_path / "site", n=40)
     config = load_config(site)
