@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -187,6 +188,16 @@ def test_malformed_article_is_reported_and_the_rest_builds(story_site, capsys):
     assert status == 1
     assert "content/articles/2024/01/17/bad.md:3: 'date'" in err and "Traceback" not in err
     assert (story_site / "output/2024/01/16/lauds/index.html").is_file()
+
+
+def test_builds_leave_the_garbage_collector_as_they_found_it(story_site, capsys):
+    """The build pauses the cyclic GC while it loads and freezes the site; the preview server builds
+    again and again in one process, so each build must hand the GC back, failed or not."""
+    build(story_site)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    write(story_site / "templates/article.html", "{% extends 'base.html' %}{% block main %}{% if %}{% endblock %}")
+    assert main(["build", "--site", str(story_site)]) == 1
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_failed_build_keeps_the_previous_output(story_site, capsys):
