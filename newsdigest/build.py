@@ -14,7 +14,7 @@ import datetime as dt
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,16 +104,14 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         feeds = plan_feeds(site, config)
         manifest = cache.manifest(output_dir)
         with OutputWriter(output_dir, previous=manifest) as out:
-            read_entries = entries_reader(cache.path)
-            renderer = _Renderer(env, config, out, keys, read_entries)
+            renderer = _Renderer(env, config, out, keys, cache)
             for route, page in plan_pages(site, days, config):
                 report.pages += 1
                 renderer.page(out.reserve(route, owner=route), route, page)
-            feed_jobs = [feed for feed in feeds if _claim_feed(out, feed, feed_key(feed, config, keys.stamp))]
-            _store_feed_entries(feed_jobs, config, cache, read_entries)
-            for feed in feed_jobs:
-                renderer.feed(feed)
-            renderer.flush()
+            for feed in feeds:
+                if _claim_feed(out, feed, feed_key(feed, config, keys.stamp)):
+                    renderer.feed(feed)
+            renderer.render()
             report.rendered = renderer.count
             for route, xml in render_digest_feeds(site, days, env, config):
                 out.write(route, xml, owner=route)
@@ -166,61 +164,60 @@ def _claim_feed(out: OutputWriter, feed: Feed, key: str) -> bool:
     return rss or atom
 
 
-def _store_feed_entries(feeds: list[Feed], config: Config, cache: BuildCache,
-                        read_entries: Callable[[Iterable[str]], Entries]) -> None:
-    """Serialise (on every core) the feed items the feeds need that the cache lacks; keep them there."""
-    from .feeds import entry_key, make_entries, unique_items
-    from .parallel import map_chunks
-    items = unique_items(feeds)
-    cached = read_entries([entry_key(a, full) for a, full in items])
-    missing = [(a, full) for a, full in items if entry_key(a, full) not in cached]
-    del cached
-    for chunk in map_chunks(lambda chunk: make_entries(chunk, config), missing, chunk_size=250):
-        cache.store_entries((k, rss, atom) for k, (rss, atom) in chunk.items())
-
-
 class _Renderer:
-    """Collects pages and feeds to render and renders them on every core.
+    """Collects pages and feeds to render and renders them on every core, in one fork.
 
-    Pages and feeds are collected whole: most pages come deferred (a page's planning is made
-    where it is rendered), so holding them all is cheap and one fork serves them all. Feed
-    items are read from the build cache a chunk of feeds at a time, by the process that
-    renders them, so no process holds them all. Workers compute each page's key, and render
-    and write straight to staging only the pages whose key changed.
+    Most pages come deferred (a page's planning is made where it is rendered), so holding
+    them all is cheap. Feeds splice in their articles' items, each serialised once
+    (`feeds.make_entries`) and kept in the build cache: the items the cache lacks are made
+    first, by the first chunks, and stored as they come back; the feeds come last, and each
+    chunk of them reads its items from the cache (making any not stored yet itself), so no
+    process holds them all. Workers compute each page's key, and render and write straight
+    to staging only the pages whose key changed.
     """
 
-    def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys,
-                 read_entries: Callable[[Iterable[str]], Entries]) -> None:
-        self.env, self.config, self.out, self.keys = env, config, out, keys
-        self.read_entries = read_entries
-        self.jobs: list[tuple[str, object]] = []
+    def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys, cache: BuildCache) -> None:
+        self.env, self.config, self.out, self.keys, self.cache = env, config, out, keys, cache
+        self.read_entries = entries_reader(cache.path)
+        self.pages: list[tuple[str, object]] = []
+        self.feeds: list[tuple[str, object]] = []
         self.count = 0
 
     def page(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
-        self.jobs.append(("page", (rel, route, page)))
+        self.pages.append(("page", (rel, route, page)))
 
     def feed(self, feed: Feed) -> None:
-        self.jobs.append(("feed", feed))
+        self.feeds.append(("feed", feed))
 
-    def flush(self) -> None:
+    def render(self) -> None:
+        from .feeds import entry_key, unique_items
         from .parallel import map_chunks
+        items = unique_items([feed for _, feed in self.feeds])
+        cached = self.read_entries([entry_key(a, full) for a, full in items])
+        jobs = [("entry", (a, full)) for a, full in items if entry_key(a, full) not in cached] + self.pages + self.feeds
+        del cached
         unchanged = 0
-        for written, reused in map_chunks(self._render_chunk, self.jobs, chunk_size=64):
+        for written, reused, entries in map_chunks(self._render_chunk, jobs, chunk_size=64):
             self.out.adopt(written)
             for rel, old in reused:
                 self.out.reuse(rel, old)
             unchanged += len(reused)
-        self.count += len(self.jobs) - unchanged  # rendered: every feed, and the pages whose key changed
-        self.jobs = []
+            if entries:
+                self.cache.store_entries((k, rss, atom) for k, (rss, atom) in entries.items())
+        self.count += len(self.pages) + len(self.feeds) - unchanged  # every feed, the pages whose key changed
+        self.pages, self.feeds = [], []
 
-    def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]]]:
-        """(files written, (rel, manifest row) of pages found unchanged) for a chunk of jobs."""
-        from .feeds import entry_key, feed_key, render_feed
+    def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]], Entries]:
+        """(files written, (rel, manifest row) of pages found unchanged, feed items made) for a chunk of jobs."""
+        from .feeds import entry_key, feed_key, make_entries, render_feed
         from .plan import DeferredPage
         from .render import render
         written, reused = [], []
-        feeds = [job for kind, job in chunk if kind == "feed"]
-        entries = self.read_entries({entry_key(a, f.full_content) for f in feeds for a in f.items}) if feeds else {}
+        made = make_entries([job for kind, job in chunk if kind == "entry"], self.config)
+        wanted = {entry_key(a, f.full_content): (a, f.full_content) for kind, f in chunk if kind == "feed"
+                  for a in f.items}
+        entries = {**made, **self.read_entries([k for k in wanted if k not in made])} if wanted else made
+        entries.update(make_entries([item for k, item in wanted.items() if k not in entries], self.config))
         for kind, job in chunk:
             if kind == "page":
                 rel, route, page = job
@@ -233,8 +230,8 @@ class _Renderer:
                     continue
                 html = render(self.env, page.template, **page.context)
                 written.append(self.out.write_claimed(route, html, key))
-            else:
+            elif kind == "feed":
                 key = feed_key(job, self.config, self.keys.stamp)
                 for route, xml in render_feed(job, self.config, entries):
                     written.append(self.out.write_claimed(route, xml, key))
-        return written, reused
+        return written, reused, made
