@@ -98,7 +98,8 @@ class PageKeys:
         if kind is list or kind is tuple:
             return tuple([v if type(v) in _MARSHAL_TYPES else self._reduce(v) for v in value])
         if kind is dict:
-            return tuple([(k, v if type(v) in _MARSHAL_TYPES else self._reduce(v)) for k, v in value.items()])
+            return tuple([(k if type(k) in _MARSHAL_TYPES else self._reduce(k),
+                           v if type(v) in _MARSHAL_TYPES else self._reduce(v)) for k, v in value.items()])
         if kind is Markup:
             return (b"markup", str(value))
         if kind in _SHARED:  # shared by many pages, alive all build

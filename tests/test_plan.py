@@ -31,6 +31,7 @@ def test_markup_dates_and_their_text_give_different_keys():
     assert _key(x=DAY) != _key(x=repr(DAY))
     assert _key(x=DAY) != _key(x=DAY.astimezone(dt.timezone(dt.timedelta(hours=1))))  # same instant
     assert _key(x=DAY) == _key(x=DAY)
+    assert _key(x={DAY.date(): [DAY], "n": {1, 2}}) != _key(x={DAY.date(): [DAY], "n": {1, 3}})
 
 
 def test_an_entity_key_follows_its_mentions_dates_not_their_text():
