@@ -73,15 +73,15 @@ class PageKeys:
     """Computes page keys; memoises what many pages share (entities, threads, days) for one build.
 
     A page's context is reduced to nested tuples of plain values and hashed as `marshal` (format 2,
-    which writes every value in full, never as a back-reference to an equal one) gives it: a tenth
-    of the cost of hashing its repr. Values marshal cannot write (Markup, dates) are reduced to a
+    which writes every value in full, never as a back-reference to an equal one) gives it: a third
+    of the cost of its repr. Values marshal cannot write (Markup, dates) are reduced to a
     tuple led by a bytes tag: no other value reduces to bytes, so they cannot meet a lookalike.
     """
 
     def __init__(self, stamp: str) -> None:
         self.stamp = stamp
         self._memo: dict[int, object] = {}
-        self._mentions: dict[int, str] = {}
+        self._mentions: dict[int, tuple[str, str]] = {}
         self._keep: list[object] = []  # keeps memoised objects alive so their ids stay theirs
 
     def key(self, page: PlannedPage) -> str:
@@ -125,21 +125,20 @@ class PageKeys:
 
     def _reduce_shared(self, value) -> object:
         if type(value) is Entity:
-            return self._reduce(("E", value.type, value.name, value.slug, value.aliases, value.description_html,
-                                 value.related, value.threads, [self._mention(a) for a in value.articles]))
+            return (self._reduce(("E", value.type, value.name, value.slug, value.aliases, value.description_html,
+                                  value.related, value.threads)), tuple([self._mention(a) for a in value.articles]))
         if type(value) is Thread:
             return self._reduce(("T", value.id, value.title, value.summary, value.entities, value.articles))
         if type(value) is Site:
             return self._reduce(("S", value.articles, list(value.threads), list(value.entities), value.redirects))
         return self._reduce_object(value)  # a day or a day's story: shown by its page, the index and e-mails
 
-
-    def _mention(self, article: Article) -> str:
+    def _mention(self, article: Article) -> tuple[str, str]:
         """What an entity shows of an article that mentions it (its key and date), once per article:
         the articles of an entity's page are in the key on their own."""
         mention = self._mentions.get(id(article))
         if mention is None:
-            mention = self._mentions[id(article)] = f"{article.key} {article.date!r}"
+            mention = self._mentions[id(article)] = (article.key, repr(article.date))
             self._keep.append(article)
         return mention
 
