@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -42,18 +43,21 @@ def mention_timeline(dates: Sequence[dt.datetime], tz: dt.tzinfo) -> Markup:
     if not dates:
         return Markup("")
     local = [d.astimezone(tz).date() for d in dates]
-    first, last = min(local), max(local)
+    counts = Counter(local)
+    first, last = min(counts), max(counts)
     daily = (last - first).days <= 45
     if daily:
         buckets = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-        counts = Counter(local)
         fmt = "%-d %b %Y"
     else:
         buckets, y, m = [], first.year, first.month
         while (y, m) <= (last.year, last.month):
             buckets.append(dt.date(y, m, 1))
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        counts = Counter(d.replace(day=1) for d in local)
+        months: Counter[dt.date] = Counter()
+        for day, n in counts.items():  # day by day: an entity has many articles some days
+            months[day.replace(day=1)] += n
+        counts = months
         fmt = "%b %Y"
     top = max(counts.values())
     pad, base = 24, _H - 24
@@ -65,12 +69,19 @@ def mention_timeline(dates: Sequence[dt.datetime], tz: dt.tzinfo) -> Markup:
             continue
         h = max(2.0, (base - 10) * n / top)
         bars.append(f'<rect x="{pad + i * width + width * 0.1:.1f}" y="{base - h:.1f}" '
-                    f'width="{max(width * 0.8, 1):.1f}" height="{h:.1f}"><title>{b:{fmt}}: {n}</title></rect>')
+                    f'width="{max(width * 0.8, 1):.1f}" height="{h:.1f}"><title>{_label(b, fmt)}: {n}</title></rect>')
     unit = "day" if daily else "month"
-    label = f"{len(local)} mentions, {first:%-d %b %Y} to {last:%-d %b %Y}, busiest {unit}: {top}"
+    label = (f"{len(local)} mentions, {_label(first, '%-d %b %Y')} to {_label(last, '%-d %b %Y')}, "
+             f"busiest {unit}: {top}")
     return Markup(
         f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(label)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>'
         f'<line x1="{pad}" y1="{base}" x2="{_W - pad}" y2="{base}" class="axis"/>' + "".join(bars)
-        + f'<text x="{pad}" y="{_H - 6}" class="tick">{buckets[0]:{fmt}}</text>'
-        + f'<text x="{_W - pad}" y="{_H - 6}" class="tick" text-anchor="end">{buckets[-1]:{fmt}}</text></svg>')
+        + f'<text x="{pad}" y="{_H - 6}" class="tick">{_label(buckets[0], fmt)}</text>'
+        + f'<text x="{_W - pad}" y="{_H - 6}" class="tick" text-anchor="end">{_label(buckets[-1], fmt)}</text></svg>')
+
+
+@lru_cache(maxsize=8192)
+def _label(day: dt.date, fmt: str) -> str:
+    """`day` as `fmt` says: the charts of thousands of entities name the same days and months."""
+    return format(day, fmt)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import marshal
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,15 +27,16 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .cache import fingerprint
 from .config import Config
 from .content import Article, Entity, EntityRef, Site, Thread, article_fingerprint
+from .digest import Day, DayThread
 from .markup import markdown_renderer_name
 
 CODE_DIR = Path(__file__).resolve().parent  # a change to the code may change any page
 _PLAIN = (str, int, float, bool, type(None), Markup, dt.datetime, dt.date, dt.timedelta)
-_PLAIN_TYPES = frozenset(_PLAIN)  # exact types: one set lookup instead of an isinstance chain
+_MARSHAL_TYPES = frozenset((str, int, float, bool, type(None)))  # exact types: one set lookup
 _FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, looked up once per type
+_SHARED = frozenset((Entity, Thread, Site, Day, DayThread))
 
 
 @dataclass(frozen=True)
@@ -68,54 +70,82 @@ class PlanningEnvironment:
 
 
 class PageKeys:
-    """Computes page keys; memoises what many pages share (entities, threads) for one build."""
+    """Computes page keys; memoises what many pages share (entities, threads, days) for one build.
+
+    A page's context is reduced to nested tuples of plain values and hashed as `marshal` (format 2,
+    which writes every value in full, never as a back-reference to an equal one) gives it: a third
+    of the cost of its repr. Values marshal cannot write (Markup, dates) are reduced to a
+    tuple led by a bytes tag: no other value reduces to bytes, so they cannot meet a lookalike.
+    """
 
     def __init__(self, stamp: str) -> None:
         self.stamp = stamp
         self._memo: dict[int, object] = {}
+        self._mentions: dict[int, tuple[str, str]] = {}
         self._keep: list[object] = []  # keeps memoised objects alive so their ids stay theirs
 
     def key(self, page: PlannedPage) -> str:
-        return fingerprint(self.stamp, page.template, self._reduce(page.context))
+        return _digest((self.stamp, page.template, self._reduce(page.context)))
 
     def _reduce(self, value) -> object:
         kind = type(value)
-        if kind in _PLAIN_TYPES:
+        if kind in _MARSHAL_TYPES:
             return value
         if kind is EntityRef:  # its three strings say it all (as a tuple: a dataclass's repr is slow)
             return (value.type, value.name, value.slug)
         if kind is Article:
             return value.fingerprint or article_fingerprint(value)
         if kind is list or kind is tuple:
-            return tuple([v if type(v) in _PLAIN_TYPES else self._reduce(v) for v in value])
+            return tuple([v if type(v) in _MARSHAL_TYPES else self._reduce(v) for v in value])
         if kind is dict:
-            return tuple([(k, v if type(v) in _PLAIN_TYPES else self._reduce(v)) for k, v in value.items()])
-        if kind is Entity or kind is Thread or kind is Site:  # shared by many pages, alive all build
+            return tuple([(k if type(k) in _MARSHAL_TYPES else self._reduce(k),
+                           v if type(v) in _MARSHAL_TYPES else self._reduce(v)) for k, v in value.items()])
+        if kind is Markup:
+            return (b"markup", str(value))
+        if kind in _SHARED:  # shared by many pages, alive all build
             memo = self._memo.get(id(value))
             if memo is None:
-                memo = self._memo[id(value)] = fingerprint(self._reduce_shared(value))
+                memo = self._memo[id(value)] = _digest(self._reduce_shared(value))
                 self._keep.append(value)
             return memo
-        if isinstance(value, _PLAIN):
-            return value
+        if isinstance(value, _PLAIN):  # dates, and subclasses of plain types
+            return (b"repr", kind.__name__, repr(value))
+        return self._reduce_object(value)
+
+    def _reduce_object(self, value) -> object:
+        kind = type(value)
         if dataclasses.is_dataclass(value):
             names = _FIELDS.get(kind)
             if names is None:
                 names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
             return (kind.__name__,) + tuple([self._reduce(getattr(value, name)) for name in names])
         if isinstance(value, set | frozenset):
-            return tuple(sorted(repr(self._reduce(v)) for v in value))
+            return (b"set",) + tuple(sorted(_digest(self._reduce(v)) for v in value))
         return (kind.__name__, os.urandom(8).hex())  # something we cannot see into: render it every time
 
-    def _reduce_shared(self, value: Entity | Thread | Site) -> tuple:
+    def _reduce_shared(self, value) -> object:
         if type(value) is Entity:
-            return ("E", value.type, value.name, value.slug, value.aliases, value.description_html,
-                    value.related, value.threads, tuple((a.key, a.date) for a in value.articles))
+            return (self._reduce(("E", value.type, value.name, value.slug, value.aliases, value.description_html,
+                                  value.related, value.threads)), tuple([self._mention(a) for a in value.articles]))
         if type(value) is Thread:
-            return ("T", value.id, value.title, value.summary, value.entities,
-                    tuple(self._reduce(a) for a in value.articles))
-        return ("S", tuple(self._reduce(a) for a in value.articles), tuple(value.threads),
-                tuple(value.entities), value.redirects)
+            return self._reduce(("T", value.id, value.title, value.summary, value.entities, value.articles))
+        if type(value) is Site:
+            return self._reduce(("S", value.articles, list(value.threads), list(value.entities), value.redirects))
+        return self._reduce_object(value)  # a day or a day's story: shown by its page, the index and e-mails
+
+    def _mention(self, article: Article) -> tuple[str, str]:
+        """What an entity shows of an article that mentions it (its key and date), once per article:
+        the articles of an entity's page are in the key on their own."""
+        mention = self._mentions.get(id(article))
+        if mention is None:
+            mention = self._mentions[id(article)] = (article.key, repr(article.date))
+            self._keep.append(article)
+        return mention
+
+
+def _digest(reduced: object) -> str:
+    """The hash of a reduced value (see `PageKeys`)."""
+    return hashlib.blake2b(marshal.dumps(reduced, 2), digest_size=12).hexdigest()
 
 
 def site_stamp(config: Config, template_dirs: Sequence[Path], extra: Iterable[object] = ()) -> str:

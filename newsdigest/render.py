@@ -136,24 +136,35 @@ def render_site(site: Site, env, config: Config, days: Sequence[Day] = ()) -> It
 
 
 class _Context:
-    """Lookups the templates need, computed once per build."""
+    """Lookups the templates need, computed once per build (or once per story, when first asked)."""
 
     def __init__(self, site: Site, config: Config) -> None:
         self.site = site
         self.config = config
-        self.entity = site.entities
+        self.refs = {key: entity.ref for key, entity in site.entities.items()}
         self.related = RelatedStories(site)
         self.offered = choose_filters(site, config.search) if config.search.enabled else SearchFilters()
+        self._positions: dict[str, dict[str, int]] = {}
 
     def entities_of(self, article: Article) -> list[tuple[str, list[EntityRef]]]:
-        return [(kind, [self.entity[(kind, n)].ref for n in article.entities.get(kind, ())
-                        if (kind, n) in self.entity]) for kind in TYPE_LABELS if article.entities.get(kind)]
+        refs = self.refs
+        return [(kind, [refs[(kind, n)] for n in article.entities[kind] if (kind, n) in refs])
+                for kind in TYPE_LABELS if article.entities.get(kind)]
 
     def key_entities(self, thread: Thread, limit: int = 6) -> list[EntityRef]:
-        return [self.entity[k].ref for k in thread.entities[:limit] if k in self.entity]
+        return [self.refs[k] for k in thread.entities[:limit] if k in self.refs]
 
     def thread_of(self, article: Article) -> Thread | None:
         return self.site.threads.get(article.thread_id)
+
+    def position(self, thread: Thread, article: Article) -> int:
+        """Where `article` is in its story (0 if it is not): each story's articles are looked through once."""
+        positions = self._positions.get(thread.id)
+        if positions is None:
+            positions = self._positions[thread.id] = {}
+            for n, a in enumerate(thread.articles):
+                positions.setdefault(a.key, n)
+        return positions.get(article.key, 0)
 
 
 def render_article(article: Article, env, ctx: _Context) -> str:
@@ -167,14 +178,14 @@ def render_article(article: Article, env, ctx: _Context) -> str:
                          else []) + [("", ctx.config.title)],
                   page_meta=seo.article_meta(article, thread, ctx.config),
                   related_stories=ctx.related.of(article, ctx.config.article.related_stories),
-                  story=story_window(thread, article, ctx.config.article.story_window) if thread else [],
+                  story=story_window(thread, ctx.position(thread, article), ctx.config.article.story_window)
+                  if thread else [],
                   search_markers=article_markers(article, thread, ctx.config, ctx.offered)
                   if ctx.config.search.enabled else "")
 
 
-def story_window(thread: Thread, article: Article, size: int) -> list[Article]:
-    """At most `size` articles of the story, oldest first, with `article` as near the middle as can be."""
-    here = next((n for n, a in enumerate(thread.articles) if a.key == article.key), 0)
+def story_window(thread: Thread, here: int, size: int) -> list[Article]:
+    """At most `size` articles of the story, oldest first, with its article `here` as near the middle as can be."""
     start = max(0, min(here - size // 2, len(thread.articles) - size))
     return list(thread.articles[start:start + size])
 
@@ -199,7 +210,7 @@ def render_thread(thread: Thread, env, ctx: _Context) -> str:
     seen: set[tuple[str, str]] = set()
     for article in thread.articles:
         keys = [(k, n) for k, names in article.entities.items() for n in names]
-        new = [ctx.entity[k].ref for k in keys if k not in seen and k in ctx.entity][:6]
+        new = [ctx.refs[k] for k in keys if k not in seen and k in ctx.refs][:6]
         seen.update(keys)
         updates.append({"article": article, "new_entities": new if len(updates) else []})
     # one dot on a line says nothing the story's date does not
@@ -251,7 +262,7 @@ def render_entity_page(entity: Entity, page: int, pages: int, articles: Sequence
     site, config, first = ctx.site, ctx.config, page == 1
     return render(
         env, "entity.html", page_title=entity.name if first else f"{entity.name}, page {page}", entity=entity,
-        related=[site.entities[k].ref for k in entity.related if k in site.entities] if first else [],
+        related=[ctx.refs[k] for k in entity.related if k in ctx.refs] if first else [],
         threads=[site.threads[t] for t in entity.threads if t in site.threads][:20] if first else [],
         articles=articles, timeline_svg=charts.mention_timeline([a.date for a in entity.articles], config.tz)
         if first else "", page=page,

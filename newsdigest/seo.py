@@ -17,6 +17,7 @@ from .config import Config
 from .content import Article, Entity, Thread
 
 SCHEMA_TYPES = {"person": "Person", "organization": "Organization", "place": "Place"}
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # `json.dumps` would make one a page
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class PageMeta:
 
 def to_script(data: dict) -> Markup:
     """JSON for a `<script type="application/ld+json">`, safe inside HTML."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _JSON.encode(data)
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
