@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import pickle
+import stat
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -204,7 +205,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     the others are parsed on every core; and the articles come without their bodies,
     which stay in the cache until a page shows one (`Article.body_html`).
     """
-    files = _list_articles(articles_dir)
+    files, links = _list_articles(articles_dir)
     parsed: dict[str, Article] = {}
     if cache is not None:
         _bodies.read = body_reader(cache.path)
@@ -216,7 +217,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
         fresh = [rel for rel, stamp in files.items() if stamps.get(rel, ())[:2] == stamp]
         parsed = {rel: article for rel, (_, article) in cache.load_articles(fresh).items()}
         cache.forget_articles([rel for rel in stamps if rel not in files])
-    todo = [(articles_dir / rel, rel) for rel in files if rel not in parsed]
+    todo = [(articles_dir / rel, rel, stamp, rel in links) for rel, stamp in files.items() if rel not in parsed]
     errors: list[NewsdigestError] = []
     renderer = markdown_renderer_name()
     from .parallel import map_chunks
@@ -251,23 +252,32 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     return articles, errors
 
 
-def _list_articles(articles_dir: Path) -> dict[str, tuple[int, int]]:
-    """rel path -> (mtime_ns, size) of every article file, in path order."""
+def _list_articles(articles_dir: Path) -> tuple[dict[str, tuple[int, int]], set[str]]:
+    """rel path -> (mtime_ns, size) of every article file, in path order; and which of them are symlinks.
+
+    One `lstat` per file (a symlink's stamp is its target's): the loader then needs no
+    second look at the file before reading it.
+    """
     found: dict[str, tuple[int, int]] = {}
+    links: set[str] = set()
     if not articles_dir.is_dir():
-        return found
+        return found, links
     for root, dirs, names in os.walk(articles_dir):
         dirs.sort()
         prefix = Path(root).relative_to(articles_dir).as_posix() + "/"
         prefix = "" if prefix == "./" else prefix
         for name in names:
             if name.endswith(".md"):
+                path = os.path.join(root, name)
                 try:
-                    st = os.stat(os.path.join(root, name))
+                    st = os.lstat(path)
+                    if stat.S_ISLNK(st.st_mode):
+                        st = os.stat(path)
+                        links.add(prefix + name)
                 except OSError:
                     continue
                 found[prefix + name] = (st.st_mtime_ns, st.st_size)
-    return dict(sorted(found.items()))
+    return dict(sorted(found.items())), links
 
 
 class _Parsed:
@@ -291,38 +301,49 @@ class _Parsed:
         return self._article
 
 
-def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str]]) -> list:
-    """Parse a chunk of article files (in a worker): (rel, (mtime_ns, size), `_Parsed` or error)."""
+def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str, tuple[int, int], bool]]) -> list:
+    """Parse a chunk of (path, rel, stamp as listed, symlink?) (in a worker): (rel, stamp, `_Parsed` or error).
+
+    The stamp is the one listed before the file is read: an edit in between is stored
+    under the older stamp, so the next build parses the file again.
+    """
     md = Markdown()
     out = []
-    for path, rel in chunk:
+    for path, rel, stamp, link in chunk:
+        label = f"content/articles/{rel}"
         try:
-            st = path.stat()
-            fields, text = _read_fields(path, rel, f"content/articles/{rel}", config)
+            if link:
+                _refuse_outside_link(path, rel, label)
+            fields, text = _read_fields(path, rel, label, config)
         except NewsdigestError as exc:
             out.append((rel, (0, 0), exc))
         except OSError as exc:
-            out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", f"content/articles/{rel}")))
+            out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", label)))
         else:
             body = md.render(text).encode("utf-8")
             article = Article(body=None, fingerprint=_fingerprint(Article(body=None, **fields), body), **fields)
-            out.append((rel, (st.st_mtime_ns, st.st_size), _Parsed(article_blob(article), body, article)))
+            out.append((rel, stamp, _Parsed(article_blob(article), body, article)))
     return out
 
 
 def read_article(path: Path, rel: str, label: str, config: Config, md: Markdown) -> Article:
     """One article file -> `Article`, or a ContentError naming the file and line."""
+    if path.is_symlink():
+        _refuse_outside_link(path, rel, label)
     fields, text = _read_fields(path, rel, label, config)
     return Article(body=md.render(text), **fields)
 
 
+def _refuse_outside_link(path: Path, rel: str, label: str) -> None:
+    """A ContentError for a symlinked article that points outside content/."""
+    content_dir = path.parents[rel.count("/") + 1]
+    if not path.resolve().is_relative_to(content_dir.resolve()):
+        raise ContentError("symlink pointing outside content/ is not followed", label,
+                           hint="copy the file into content/articles/ instead")
+
+
 def _read_fields(path: Path, rel: str, label: str, config: Config) -> tuple[dict, str]:
     """An article file's fields for `Article` (all but its body) and its Markdown, or a ContentError."""
-    if path.is_symlink():
-        content_dir = path.parents[rel.count("/") + 1]
-        if not path.resolve().is_relative_to(content_dir.resolve()):
-            raise ContentError("symlink pointing outside content/ is not followed", label,
-                               hint="copy the file into content/articles/ instead")
     data, body, text = read_front_matter_file(path, label)
 
     def fail(key: str, message: str) -> ContentError:

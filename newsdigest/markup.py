@@ -90,16 +90,17 @@ def render_plain(text: str) -> str | None:
     text = text.strip("\n")
     if "\r" in text or "\0" in text or "\t" in text:
         return None
-    unescaped = _ESCAPE.sub("", text)
+    unescaped = _ESCAPE.sub("", text) if "\\" in text else text
     if any(char in unescaped for char in _INLINE_SYNTAX) or ("&" in unescaped and _REFERENCE.search(unescaped)):
         return None
     if not _BLOCK_START.match(text) and not _LINE_BLOCK_START.search(text):
         # Paragraphs only: escapes and HTML escaping leave newlines and spaces where they were.
-        return "".join(_block("p", html) for html in _BLANK_LINES.split(_escape_html(_ESCAPE.sub(r"\1", text))))
+        return "".join(_block("p", html) for html in _BLANK_LINES.split(_escape_html(_unescape(text))))
     out: list[str] = []
     for block in _BLANK_LINES.split(text):
         tag = "p"
-        if _BLOCK_START.match(block) or _LINE_BLOCK_START.search(block):
+        # Most blocks are one line: only a block of several lines has line starts to look at.
+        if _BLOCK_START.match(block) or ("\n" in block and _LINE_BLOCK_START.search(block)):
             heading = _HEADING.match(block)
             if heading is None:
                 empty = _EMPTY_HEADING.match(block)
@@ -108,8 +109,13 @@ def render_plain(text: str) -> str | None:
                 out.append(f"<h{len(empty.group(1))}></h{len(empty.group(1))}>\n")
                 continue
             tag, block = f"h{len(heading.group(1))}", heading.group(2)
-        out.append(_block(tag, _escape_html(_ESCAPE.sub(r"\1", block))))
+        out.append(_block(tag, _escape_html(_unescape(block))))
     return "".join(out)
+
+
+def _unescape(text: str) -> str:
+    """Backslash escapes replaced by the characters they stand for (a regex pass only where there is a backslash)."""
+    return _ESCAPE.sub(r"\1", text) if "\\" in text else text
 
 
 def _block(tag: str, html: str) -> str:
