@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import reprlib
+from functools import lru_cache, partial
 from pathlib import Path
 
 import yaml
-from yaml.nodes import ScalarNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .errors import ContentError
 
@@ -24,19 +25,41 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader
 
 
-class _FrontMatterLoader(_Loader):
-    """The safe loader, with text values taken straight from their nodes.
+_TEXT = "tag:yaml.org,2002:str"
 
-    Most of a front matter's values are text, and PyYAML's generic constructor (anchor
-    bookkeeping, a constructor looked up per node) was a third of parsing it. A text node's
-    value is what the generic constructor returns for it too (the same object, for an alias),
-    so every document means what it did; other nodes take the generic way.
+
+class _FrontMatterLoader(_Loader):
+    """The safe loader, with text taken straight from its nodes and tags remembered.
+
+    Most of a front matter's keys and values are text, and PyYAML's generic constructor
+    (anchor bookkeeping, a constructor looked up per node) was a third of parsing it. A text
+    node's value is what the generic constructor returns for it too (the same object, for an
+    alias), so every document means what it did; other nodes take the generic way, and so
+    does a mapping with a key that is not text (a merge '<<', a complex key).
     """
 
+    # The parser asks for the tag of every node, and keys and names repeat from article to
+    # article. The resolver reads only class attributes (no path resolvers are added), so
+    # its answer depends on the arguments alone.
+    resolve = staticmethod(lru_cache(maxsize=1024)(partial(_Loader.resolve, _Loader)))
+
     def construct_object(self, node, deep=False):
-        if node.tag == "tag:yaml.org,2002:str" and node.__class__ is ScalarNode:
+        if node.tag == _TEXT and node.__class__ is ScalarNode:
             return node.value
         return super().construct_object(node, deep)
+
+    def construct_mapping(self, node, deep=False):
+        if node.__class__ is MappingNode and all(k.tag == _TEXT and k.__class__ is ScalarNode for k, _ in node.value):
+            construct = self.construct_object
+            return {k.value: v.value if v.tag == _TEXT and v.__class__ is ScalarNode else construct(v, deep)
+                    for k, v in node.value}
+        return super().construct_mapping(node, deep)
+
+    def construct_sequence(self, node, deep=False):
+        if node.__class__ is SequenceNode:
+            construct = self.construct_object
+            return [v.value if v.tag == _TEXT and v.__class__ is ScalarNode else construct(v, deep) for v in node.value]
+        return super().construct_sequence(node, deep)
 
 
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
