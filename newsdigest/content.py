@@ -321,7 +321,9 @@ def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str, tuple[int, int]
             out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", label)))
         else:
             body = md.render(text).encode("utf-8")
-            article = Article(body=None, fingerprint=_fingerprint(Article(body=None, **fields), body), **fields)
+            article = Article(body=None, **fields)
+            # Set once, as its own __init__ would: the fingerprint is not part of the repr it hashes.
+            object.__setattr__(article, "fingerprint", _fingerprint(article, body))
             out.append((rel, stamp, _Parsed(article_blob(article), body, article)))
     return out
 

@@ -187,12 +187,17 @@ def as_datetime(value, tz: dt.tzinfo) -> dt.datetime:
     return result
 
 
+_NAME_TYPES = (str, int, float)  # a tuple: isinstance with a union type is several times slower
+
+
 def as_names(value, key: str) -> tuple[str, ...]:
     """A list of names (a lone string is one name); anything else is an error."""
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return tuple(dict.fromkeys(name for name in (clean_text(str(v)).strip() for v in value) if name))
+    if isinstance(value, list) and all(isinstance(v, _NAME_TYPES) for v in value):
+        names = dict.fromkeys([(text if text.isprintable() else clean_text(text)).strip() for text in map(str, value)])
+        names.pop("", None)
+        return tuple(names)
     raise ValueError(f"'{key}': expected a list of names, got {shown(value)}")
