@@ -497,9 +497,10 @@ def _canonical(article: Article, mapping, hidden, notes) -> Article:
     ents: dict[str, list[str]] = {t: [] for t in TYPES}
     for kind in TYPES:
         for name in article.entities.get(kind, ()):
-            new_kind, new_name = mapping.get((kind, name), (kind, name))
-            if (new_kind, new_name) not in hidden and new_name not in ents[new_kind]:
-                ents[new_kind].append(new_name)
+            key = (kind, name)
+            target = mapping.get(key, key)
+            if target not in hidden and target[1] not in ents[target[0]]:
+                ents[target[0]].append(target[1])
     thread = _final(article.thread, notes) if article.thread else None
     entities = {k: tuple(v) for k, v in ents.items() if v}
     return replace(article, entities=entities, thread=thread,
@@ -507,6 +508,7 @@ def _canonical(article: Article, mapping, hidden, notes) -> Article:
 
 
 def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -> dict[str, Thread]:
+    """Threads by id, from canonical articles (whose entities are in `TYPES` order, none empty)."""
     members: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
         members[article.thread_id].append(article)
@@ -516,10 +518,7 @@ def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -
         if note.hide:
             continue
         items = tuple(sorted(members[tid], key=lambda a: (a.date, a.key)))
-        counts: Counter = Counter()
-        for a in items:
-            for kind in TYPES:
-                counts.update((kind, n) for n in a.entities.get(kind, ()))
+        counts = Counter((kind, name) for a in items for kind, names in a.entities.items() for name in names)
         key_entities = tuple(k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
         threads[tid] = Thread(id=tid, title=note.title or items[0].title,
                               summary=note.summary or items[-1].summary,
@@ -529,23 +528,27 @@ def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -
 
 def _gather_entities(articles: Sequence[Article], threads: dict[str, Thread],
                      registry: Sequence[RegistryEntry], config: Config) -> dict[tuple[str, str], Entity]:
+    """Entities by (type, name), from canonical articles, newest first."""
     by_key: dict[tuple[str, str], list[Article]] = defaultdict(list)
-    for article in articles:  # newest first already
-        for kind in TYPES:
-            for name in article.entities.get(kind, ()):
+    thread_ids: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)  # the shown threads, as they come
+    for article in articles:
+        tid = article.thread_id
+        shown = tid in threads
+        for kind, names in article.entities.items():
+            for name in names:
                 by_key[(kind, name)].append(article)
-    thread_of = {a.key: a.thread_id for a in articles}
+                if shown:
+                    thread_ids[(kind, name)][tid] = None
     related = _related_entities(articles, by_key, config.entities.related)
     notes = {(e.type, e.name): e for e in registry}
     md = Markdown()
     slugs = _entity_slugs(by_key, notes)
     entities = {}
     for key in sorted(by_key):
-        arts = by_key[key]
-        tids = list(dict.fromkeys(thread_of[a.key] for a in arts if thread_of[a.key] in threads))
         note = notes.get(key)
         entities[key] = Entity(
-            type=key[0], name=key[1], slug=slugs[key], articles=tuple(arts), threads=tuple(tids),
+            type=key[0], name=key[1], slug=slugs[key], articles=tuple(by_key[key]),
+            threads=tuple(thread_ids.get(key, ())),
             related=related.get(key, ()),
             description_html=md.render(note.description) if note and note.description else "",
             aliases=tuple(note.aliases) if note else ())
@@ -598,7 +601,7 @@ def _related_entities(articles: Sequence[Article], by_key, limit: int):
     size = len(keys)
     pair_counts: Counter = Counter()
     for article in articles:
-        ids = sorted({index[(k, name)] for k in TYPES for name in article.entities.get(k, ())})
+        ids = sorted({index[(kind, name)] for kind, names in article.entities.items() for name in names})
         pair_counts.update([a * size + b for i, a in enumerate(ids) for b in ids[i + 1:]])
     scored: dict[tuple[str, str], list] = defaultdict(list)
     min_count = 2 if n >= 20 else 1
