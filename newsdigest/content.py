@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import pickle
+import stat
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -204,7 +205,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     the others are parsed on every core; and the articles come without their bodies,
     which stay in the cache until a page shows one (`Article.body_html`).
     """
-    files = _list_articles(articles_dir)
+    files, links = _list_articles(articles_dir)
     parsed: dict[str, Article] = {}
     if cache is not None:
         _bodies.read = body_reader(cache.path)
@@ -216,7 +217,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
         fresh = [rel for rel, stamp in files.items() if stamps.get(rel, ())[:2] == stamp]
         parsed = {rel: article for rel, (_, article) in cache.load_articles(fresh).items()}
         cache.forget_articles([rel for rel in stamps if rel not in files])
-    todo = [(articles_dir / rel, rel) for rel in files if rel not in parsed]
+    todo = [(articles_dir / rel, rel, stamp, rel in links) for rel, stamp in files.items() if rel not in parsed]
     errors: list[NewsdigestError] = []
     renderer = markdown_renderer_name()
     from .parallel import map_chunks
@@ -251,23 +252,32 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     return articles, errors
 
 
-def _list_articles(articles_dir: Path) -> dict[str, tuple[int, int]]:
-    """rel path -> (mtime_ns, size) of every article file, in path order."""
+def _list_articles(articles_dir: Path) -> tuple[dict[str, tuple[int, int]], set[str]]:
+    """rel path -> (mtime_ns, size) of every article file, in path order; and which of them are symlinks.
+
+    One `lstat` per file (a symlink's stamp is its target's): the loader then needs no
+    second look at the file before reading it.
+    """
     found: dict[str, tuple[int, int]] = {}
+    links: set[str] = set()
     if not articles_dir.is_dir():
-        return found
+        return found, links
     for root, dirs, names in os.walk(articles_dir):
         dirs.sort()
         prefix = Path(root).relative_to(articles_dir).as_posix() + "/"
         prefix = "" if prefix == "./" else prefix
         for name in names:
             if name.endswith(".md"):
+                path = os.path.join(root, name)
                 try:
-                    st = os.stat(os.path.join(root, name))
+                    st = os.lstat(path)
+                    if stat.S_ISLNK(st.st_mode):
+                        st = os.stat(path)
+                        links.add(prefix + name)
                 except OSError:
                     continue
                 found[prefix + name] = (st.st_mtime_ns, st.st_size)
-    return dict(sorted(found.items()))
+    return dict(sorted(found.items())), links
 
 
 class _Parsed:
@@ -291,38 +301,51 @@ class _Parsed:
         return self._article
 
 
-def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str]]) -> list:
-    """Parse a chunk of article files (in a worker): (rel, (mtime_ns, size), `_Parsed` or error)."""
+def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str, tuple[int, int], bool]]) -> list:
+    """Parse a chunk of (path, rel, stamp as listed, symlink?) (in a worker): (rel, stamp, `_Parsed` or error).
+
+    The stamp is the one listed before the file is read: an edit in between is stored
+    under the older stamp, so the next build parses the file again.
+    """
     md = Markdown()
     out = []
-    for path, rel in chunk:
+    for path, rel, stamp, link in chunk:
+        label = f"content/articles/{rel}"
         try:
-            st = path.stat()
-            fields, text = _read_fields(path, rel, f"content/articles/{rel}", config)
+            if link:
+                _refuse_outside_link(path, rel, label)
+            fields, text = _read_fields(path, rel, label, config)
         except NewsdigestError as exc:
             out.append((rel, (0, 0), exc))
         except OSError as exc:
-            out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", f"content/articles/{rel}")))
+            out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", label)))
         else:
             body = md.render(text).encode("utf-8")
-            article = Article(body=None, fingerprint=_fingerprint(Article(body=None, **fields), body), **fields)
-            out.append((rel, (st.st_mtime_ns, st.st_size), _Parsed(article_blob(article), body, article)))
+            article = Article(body=None, **fields)
+            # Set once, as its own __init__ would: the fingerprint is not part of the repr it hashes.
+            object.__setattr__(article, "fingerprint", _fingerprint(article, body))
+            out.append((rel, stamp, _Parsed(article_blob(article), body, article)))
     return out
 
 
 def read_article(path: Path, rel: str, label: str, config: Config, md: Markdown) -> Article:
     """One article file -> `Article`, or a ContentError naming the file and line."""
+    if path.is_symlink():
+        _refuse_outside_link(path, rel, label)
     fields, text = _read_fields(path, rel, label, config)
     return Article(body=md.render(text), **fields)
 
 
+def _refuse_outside_link(path: Path, rel: str, label: str) -> None:
+    """A ContentError for a symlinked article that points outside content/."""
+    content_dir = path.parents[rel.count("/") + 1]
+    if not path.resolve().is_relative_to(content_dir.resolve()):
+        raise ContentError("symlink pointing outside content/ is not followed", label,
+                           hint="copy the file into content/articles/ instead")
+
+
 def _read_fields(path: Path, rel: str, label: str, config: Config) -> tuple[dict, str]:
     """An article file's fields for `Article` (all but its body) and its Markdown, or a ContentError."""
-    if path.is_symlink():
-        content_dir = path.parents[rel.count("/") + 1]
-        if not path.resolve().is_relative_to(content_dir.resolve()):
-            raise ContentError("symlink pointing outside content/ is not followed", label,
-                               hint="copy the file into content/articles/ instead")
     data, body, text = read_front_matter_file(path, label)
 
     def fail(key: str, message: str) -> ContentError:
@@ -474,9 +497,10 @@ def _canonical(article: Article, mapping, hidden, notes) -> Article:
     ents: dict[str, list[str]] = {t: [] for t in TYPES}
     for kind in TYPES:
         for name in article.entities.get(kind, ()):
-            new_kind, new_name = mapping.get((kind, name), (kind, name))
-            if (new_kind, new_name) not in hidden and new_name not in ents[new_kind]:
-                ents[new_kind].append(new_name)
+            key = (kind, name)
+            target = mapping.get(key, key)
+            if target not in hidden and target[1] not in ents[target[0]]:
+                ents[target[0]].append(target[1])
     thread = _final(article.thread, notes) if article.thread else None
     entities = {k: tuple(v) for k, v in ents.items() if v}
     return replace(article, entities=entities, thread=thread,
@@ -484,6 +508,7 @@ def _canonical(article: Article, mapping, hidden, notes) -> Article:
 
 
 def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -> dict[str, Thread]:
+    """Threads by id, from canonical articles (whose entities are in `TYPES` order, none empty)."""
     members: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
         members[article.thread_id].append(article)
@@ -493,10 +518,7 @@ def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -
         if note.hide:
             continue
         items = tuple(sorted(members[tid], key=lambda a: (a.date, a.key)))
-        counts: Counter = Counter()
-        for a in items:
-            for kind in TYPES:
-                counts.update((kind, n) for n in a.entities.get(kind, ()))
+        counts = Counter((kind, name) for a in items for kind, names in a.entities.items() for name in names)
         key_entities = tuple(k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
         threads[tid] = Thread(id=tid, title=note.title or items[0].title,
                               summary=note.summary or items[-1].summary,
@@ -506,23 +528,27 @@ def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -
 
 def _gather_entities(articles: Sequence[Article], threads: dict[str, Thread],
                      registry: Sequence[RegistryEntry], config: Config) -> dict[tuple[str, str], Entity]:
+    """Entities by (type, name), from canonical articles, newest first."""
     by_key: dict[tuple[str, str], list[Article]] = defaultdict(list)
-    for article in articles:  # newest first already
-        for kind in TYPES:
-            for name in article.entities.get(kind, ()):
+    thread_ids: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)  # the shown threads, as they come
+    for article in articles:
+        tid = article.thread_id
+        shown = tid in threads
+        for kind, names in article.entities.items():
+            for name in names:
                 by_key[(kind, name)].append(article)
-    thread_of = {a.key: a.thread_id for a in articles}
+                if shown:
+                    thread_ids[(kind, name)][tid] = None
     related = _related_entities(articles, by_key, config.entities.related)
     notes = {(e.type, e.name): e for e in registry}
     md = Markdown()
     slugs = _entity_slugs(by_key, notes)
     entities = {}
     for key in sorted(by_key):
-        arts = by_key[key]
-        tids = list(dict.fromkeys(thread_of[a.key] for a in arts if thread_of[a.key] in threads))
         note = notes.get(key)
         entities[key] = Entity(
-            type=key[0], name=key[1], slug=slugs[key], articles=tuple(arts), threads=tuple(tids),
+            type=key[0], name=key[1], slug=slugs[key], articles=tuple(by_key[key]),
+            threads=tuple(thread_ids.get(key, ())),
             related=related.get(key, ()),
             description_html=md.render(note.description) if note and note.description else "",
             aliases=tuple(note.aliases) if note else ())
@@ -575,7 +601,7 @@ def _related_entities(articles: Sequence[Article], by_key, limit: int):
     size = len(keys)
     pair_counts: Counter = Counter()
     for article in articles:
-        ids = sorted({index[(k, name)] for k in TYPES for name in article.entities.get(k, ())})
+        ids = sorted({index[(kind, name)] for kind, names in article.entities.items() for name in names})
         pair_counts.update([a * size + b for i, a in enumerate(ids) for b in ids[i + 1:]])
     scored: dict[tuple[str, str], list] = defaultdict(list)
     min_count = 2 if n >= 20 else 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from . import urls
@@ -103,20 +103,14 @@ class Day:
 
 def group_days(site: Site, tz: dt.tzinfo) -> list[Day]:
     """Every day with articles or updates, newest first, each linked to the days before and after."""
-    by_day: dict[dt.date, dict[str, list[Article]]] = defaultdict(lambda: defaultdict(list))
-    updates_by_day: dict[dt.date, dict[str, list[Update]]] = defaultdict(lambda: defaultdict(list))
+    by_day: dict[dt.date, list[DayThread]] = defaultdict(list)
     for thread in site.threads.values():
-        for article in thread.articles:
-            by_day[article.date.astimezone(tz).date()][thread.id].append(article)
-            for update in article_updates(article, tz):
-                updates_by_day[update.received.astimezone(tz).date()][thread.id].append(update)
-    dates = sorted(set(by_day) | set(updates_by_day))
+        for date, item in _thread_days(thread, tz):
+            by_day[date].append(item)
+    dates = sorted(by_day)
     days = []
     for i, date in enumerate(dates):
-        ids = sorted(set(by_day.get(date, {})) | set(updates_by_day.get(date, {})))
-        items = [_day_thread(site.threads[tid], date, tz, by_day.get(date, {}).get(tid, []),
-                             updates_by_day.get(date, {}).get(tid, [])) for tid in ids]
-        items.sort(key=lambda t: (t.last_news, t.thread.id), reverse=True)
+        items = sorted(by_day[date], key=lambda t: (t.last_news, t.thread.id), reverse=True)
         days.append(Day(date=date, threads=tuple(items),
                         previous=dates[i - 1] if i > 0 else None,
                         next=dates[i + 1] if i + 1 < len(dates) else None))
@@ -126,23 +120,45 @@ def group_days(site: Site, tz: dt.tzinfo) -> list[Day]:
 
 def article_updates(article: Article, tz: dt.tzinfo) -> list[Update]:
     """The article's versions received after the day it was published, the last of each day only."""
-    published = article.date.astimezone(tz).date()
     if article.versions:
         found = [Update(article, v.received, v.headline, v.note, v.is_correction) for v in article.versions]
     elif article.updated:  # an update set by hand, with no version history
         found = [Update(article, article.updated, article.title)]
     else:
         return []
+    published = article.date.astimezone(tz).date()
     last_of_day = {u.received.astimezone(tz).date(): u for u in sorted(found, key=lambda u: u.received)}
     return [u for day, u in sorted(last_of_day.items()) if day > published]
 
 
+def _thread_days(thread: Thread, tz: dt.tzinfo) -> Iterator[tuple[dt.date, DayThread]]:
+    """The thread on each day it had news, oldest day first.
+
+    Each article's day is found once, and the entities seen before a day are gathered
+    as the days go by, not again for every day of a long story.
+    """
+    published = [a.date.astimezone(tz).date() for a in thread.articles]
+    articles: dict[dt.date, list[Article]] = defaultdict(list)
+    updates: dict[dt.date, list[Update]] = defaultdict(list)
+    for article, day in zip(thread.articles, published, strict=True):
+        articles[day].append(article)
+        for update in article_updates(article, tz):
+            updates[update.received.astimezone(tz).date()].append(update)
+    by_day = sorted(zip(published, thread.articles, strict=True), key=lambda pa: pa[0])
+    seen: set[tuple[str, str]] = set()  # the entities of the articles published before `date`
+    n = 0
+    for date in sorted(articles.keys() | updates.keys()):
+        while n < len(by_day) and by_day[n][0] < date:
+            seen.update((k, name) for k, names in by_day[n][1].entities.items() for name in names)
+            n += 1
+        earlier = tuple(a for a, day in zip(thread.articles, published, strict=True) if day < date)
+        yield date, _day_thread(thread, date, tz, articles.get(date, []), updates.get(date, []), earlier, seen)
+
+
 def _day_thread(thread: Thread, date: dt.date, tz: dt.tzinfo, articles: Sequence[Article],
-                updates: Sequence[Update]) -> DayThread:
-    earlier = tuple(a for a in thread.articles if a.date.astimezone(tz).date() < date)
+                updates: Sequence[Update], earlier: tuple[Article, ...], seen: set[tuple[str, str]]) -> DayThread:
     same_day = [t for a in articles for t in [a.updated, *(v.received for v in a.versions)]
                 if t is not None and t.astimezone(tz).date() == date]
-    seen = {(k, n) for a in earlier for k, names in a.entities.items() for n in names}
     new: list[tuple[str, str]] = []
     if earlier:
         for article in articles:

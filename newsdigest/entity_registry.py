@@ -122,12 +122,12 @@ def resolve_entities(mentions: Mapping[str, Mapping[str, Sequence[str]]],
     """
     counts: Counter = Counter()  # (type, name) -> articles
     for ents in mentions.values():
-        for kind in TYPES:
-            counts.update({(kind, str(n)) for n in ents.get(kind, ()) or ()})
+        counts.update({(kind, str(n)) for kind in TYPES for n in ents.get(kind, ()) or ()})
     curated = _registry_index(registry)
+    keys = {(kind, name): _name_key(name, kind) for kind, name in counts}
     by_key: dict[str, Counter] = {}  # key -> Counter((type, form) -> articles)
     for (kind, name), n in counts.items():
-        by_key.setdefault(_name_key(name, kind), Counter())[(kind, name)] += n
+        by_key.setdefault(keys[(kind, name)], Counter())[(kind, name)] += n
     chosen: dict[str, tuple[str, str]] = {}  # key -> (type, canonical form) before merging
     for key, forms in by_key.items():
         if key in curated:
@@ -143,7 +143,7 @@ def resolve_entities(mentions: Mapping[str, Mapping[str, Sequence[str]]],
     target = _merge_keys(chosen, curated)
     out = {}
     for (kind, name) in sorted(counts):
-        key = _name_key(name, kind)
+        key = keys[(kind, name)]
         out[(kind, name)] = chosen[target.get(key, key)]
     return out
 

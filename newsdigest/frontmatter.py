@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import reprlib
+from functools import lru_cache, partial
 from pathlib import Path
 
 import yaml
-from yaml.nodes import ScalarNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .errors import ContentError
 
@@ -24,19 +25,41 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader
 
 
-class _FrontMatterLoader(_Loader):
-    """The safe loader, with text values taken straight from their nodes.
+_TEXT = "tag:yaml.org,2002:str"
 
-    Most of a front matter's values are text, and PyYAML's generic constructor (anchor
-    bookkeeping, a constructor looked up per node) was a third of parsing it. A text node's
-    value is what the generic constructor returns for it too (the same object, for an alias),
-    so every document means what it did; other nodes take the generic way.
+
+class _FrontMatterLoader(_Loader):
+    """The safe loader, with text taken straight from its nodes and tags remembered.
+
+    Most of a front matter's keys and values are text, and PyYAML's generic constructor
+    (anchor bookkeeping, a constructor looked up per node) was a third of parsing it. A text
+    node's value is what the generic constructor returns for it too (the same object, for an
+    alias), so every document means what it did; other nodes take the generic way, and so
+    does a mapping with a key that is not text (a merge '<<', a complex key).
     """
 
+    # The parser asks for the tag of every node, and keys and names repeat from article to
+    # article. The resolver reads only class attributes (no path resolvers are added), so
+    # its answer depends on the arguments alone.
+    resolve = staticmethod(lru_cache(maxsize=1024)(partial(_Loader.resolve, _Loader)))
+
     def construct_object(self, node, deep=False):
-        if node.tag == "tag:yaml.org,2002:str" and node.__class__ is ScalarNode:
+        if node.tag == _TEXT and node.__class__ is ScalarNode:
             return node.value
         return super().construct_object(node, deep)
+
+    def construct_mapping(self, node, deep=False):
+        if node.__class__ is MappingNode and all(k.tag == _TEXT and k.__class__ is ScalarNode for k, _ in node.value):
+            construct = self.construct_object
+            return {k.value: v.value if v.tag == _TEXT and v.__class__ is ScalarNode else construct(v, deep)
+                    for k, v in node.value}
+        return super().construct_mapping(node, deep)
+
+    def construct_sequence(self, node, deep=False):
+        if node.__class__ is SequenceNode:
+            construct = self.construct_object
+            return [v.value if v.tag == _TEXT and v.__class__ is ScalarNode else construct(v, deep) for v in node.value]
+        return super().construct_sequence(node, deep)
 
 
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
@@ -121,9 +144,10 @@ def read_front_matter_file(path: Path, label: str | None = None) -> tuple[dict, 
         raise ContentError(f"cannot read: {exc.strerror}", label) from exc
     if "\r" in text:  # line ends as reading in text mode gives them
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # UTF-8 keeps the control characters single bytes (and U+FFFE, U+FFFF three): testing the
-    # bytes for them is cheaper than the regex over the text, and most files have none.
-    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw) or b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw:
+    # UTF-8 keeps the control characters single bytes: testing the bytes for them is cheaper
+    # than the regex over the text, and most files have none. U+FFFE and U+FFFF are looked
+    # for in the text, where `in` finds a character with memchr (in the bytes it did not).
+    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw) or "\ufffe" in text or "\uffff" in text:
         text = clean_text(text)
     data, body, _ = split_front_matter(text, label)
     return data, body, text
@@ -163,12 +187,17 @@ def as_datetime(value, tz: dt.tzinfo) -> dt.datetime:
     return result
 
 
+_NAME_TYPES = (str, int, float)  # a tuple: isinstance with a union type is several times slower
+
+
 def as_names(value, key: str) -> tuple[str, ...]:
     """A list of names (a lone string is one name); anything else is an error."""
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return tuple(dict.fromkeys(name for name in (clean_text(str(v)).strip() for v in value) if name))
+    if isinstance(value, list) and all(isinstance(v, _NAME_TYPES) for v in value):
+        names = dict.fromkeys([(text if text.isprintable() else clean_text(text)).strip() for text in map(str, value)])
+        names.pop("", None)
+        return tuple(names)
     raise ValueError(f"'{key}': expected a list of names, got {shown(value)}")

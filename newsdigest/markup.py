@@ -76,7 +76,8 @@ _REFERENCE = re.compile(r"&#?[0-9A-Za-z]+;")
 # Line starts that may open or interrupt a block: indentation, quotes, list markers, headings,
 # lines of rule or setext-underline characters, fences, ordered-list markers.
 _BLOCK_START = re.compile(r"(?: |>|[-+*](?=[ \n]|\Z)|#{1,6}(?=[ \n]|\Z)|[-*_=][-*_= ]*(?=\n|\Z)|```|~~~"
-                          r"|\d{1,9}[.)](?=[ \n]|\Z))")
+                          r"|[0-9]{1,9}[.)](?=[ \n]|\Z))")  # CommonMark's list numbers: ASCII digits only
+_BLOCK_START_CHARS = frozenset(" >-+*#_=`~0123456789")  # the first characters it can match: a cheap test first
 _LINE_BLOCK_START = re.compile(r"\n" + _BLOCK_START.pattern)
 _HEADING = re.compile(r"(#{1,6}) +(.*[^#\s]) *\Z")  # one line, no closing #s (markdown-it-py decides those)
 _EMPTY_HEADING = re.compile(r"(#{1,6}) *\Z")  # ingest leaves a wire paragraph '##' as it is
@@ -90,33 +91,34 @@ def render_plain(text: str) -> str | None:
     text = text.strip("\n")
     if "\r" in text or "\0" in text or "\t" in text:
         return None
-    unescaped = _ESCAPE.sub("", text)
+    unescaped = _ESCAPE.sub("", text) if "\\" in text else text
     if any(char in unescaped for char in _INLINE_SYNTAX) or ("&" in unescaped and _REFERENCE.search(unescaped)):
         return None
-    if not _BLOCK_START.match(text) and not _LINE_BLOCK_START.search(text):
-        # Paragraphs only: escapes and HTML escaping leave newlines and spaces where they were.
-        return "".join(_block("p", html) for html in _BLANK_LINES.split(_escape_html(_ESCAPE.sub(r"\1", text))))
     out: list[str] = []
     for block in _BLANK_LINES.split(text):
-        tag = "p"
-        if _BLOCK_START.match(block) or _LINE_BLOCK_START.search(block):
+        # Something other than a paragraph starts at a block's first line or, in a block of several lines
+        # (few are), at another line. Escapes are resolved after these tests: '\#' is no heading.
+        if (block[:1] in _BLOCK_START_CHARS and _BLOCK_START.match(block)) or (
+                "\n" in block and _LINE_BLOCK_START.search(block)):
             heading = _HEADING.match(block)
             if heading is None:
                 empty = _EMPTY_HEADING.match(block)
                 if empty is None:
                     return None
                 out.append(f"<h{len(empty.group(1))}></h{len(empty.group(1))}>\n")
-                continue
-            tag, block = f"h{len(heading.group(1))}", heading.group(2)
-        out.append(_block(tag, _escape_html(_ESCAPE.sub(r"\1", block))))
+            else:
+                out.append(_block(f"h{len(heading.group(1))}", heading.group(2)))
+        else:
+            out.append(_block("p", block))
     return "".join(out)
 
 
-def _block(tag: str, html: str) -> str:
-    """One paragraph or heading: trimmed, its line ends turned into breaks as CommonMark says."""
-    if not html.strip(" "):
+def _block(tag: str, text: str) -> str:
+    """One paragraph or heading as HTML: escapes resolved, trimmed, line ends made breaks as CommonMark says."""
+    html = _escape_html(_ESCAPE.sub(r"\1", text) if "\\" in text else text)
+    trimmed = html.strip(TRIM_CHARS)
+    if not trimmed and not html.strip(" "):  # a block of spaces alone is no paragraph
         return ""
-    html = html.strip(TRIM_CHARS)
-    if "\n" in html:
-        html = _SOFT_BREAK.sub("\n", _HARD_BREAK.sub("<br />\n", html))
-    return f"<{tag}>{html}</{tag}>\n"
+    if "\n" in trimmed:
+        trimmed = _SOFT_BREAK.sub("\n", _HARD_BREAK.sub("<br />\n", trimmed))
+    return f"<{tag}>{trimmed}</{tag}>\n"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from yaml.nodes import ScalarNode
 
 from newsdigest.frontmatter import (
     _CONTROL,
@@ -29,19 +30,32 @@ DOCUMENTS = [
     "self: &s [1, *s]\n",
     "weird: !!python/name:os.system x\n",
     "when: 2024-02-30\n",
+    "a: '12'\nb: 12\nc: yes\nd: 'yes'\ne: \"null\"\nf: null\ng: [12, '12', yes, 'yes', ~, '~', '']\nh: ''\n",
+    "= : value key\n12: int key\nyes: bool key\n~: null key\n",
 ]
+
+
+def _load(doc, loader):
+    try:
+        return "ok", yaml.load(doc, Loader=loader)
+    except (yaml.YAMLError, ValueError) as exc:
+        return "error", type(exc).__name__
 
 
 @pytest.mark.parametrize("doc", DOCUMENTS)
 def test_front_matter_loader_means_what_the_safe_loader_means(doc):
-    def load(loader):
-        try:
-            return "ok", yaml.load(doc, Loader=loader)
-        except (yaml.YAMLError, ValueError) as exc:
-            return "error", type(exc).__name__
+    assert repr(_load(doc, _FrontMatterLoader)) == repr(_load(doc, _Loader))
 
-    mine, theirs = load(_FrontMatterLoader), load(_Loader)
-    assert repr(mine) == repr(theirs)
+
+def test_remembered_tags_are_the_resolvers_in_any_order():
+    """The loader remembers tags across documents: the same text, plain or quoted, in any order."""
+    for doc in DOCUMENTS + DOCUMENTS[::-1]:
+        assert repr(_load(doc, _FrontMatterLoader)) == repr(_load(doc, _Loader))
+    values = ["12", "yes", "Yes", "no", "on", "null", "~", "", "1.5", ".inf", "2024-01-16", "<<", "=", "Ann", "0x1f"]
+    stock = _Loader("")
+    for value in values + values:
+        for implicit in [(True, False), (False, True), (False, False)]:
+            assert _FrontMatterLoader.resolve(ScalarNode, value, implicit) == stock.resolve(ScalarNode, value, implicit)
 
 
 def test_aliased_text_is_the_same_object():
