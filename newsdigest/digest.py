@@ -151,7 +151,7 @@ def _thread_days(thread: Thread, tz: dt.tzinfo) -> Iterator[tuple[dt.date, DayTh
         while n < len(by_day) and by_day[n][0] < date:
             seen.update((k, name) for k, names in by_day[n][1].entities.items() for name in names)
             n += 1
-        earlier = tuple(a for a, day in zip(thread.articles, published, strict=True) if day < date)
+        earlier = tuple(a for _, a in by_day[:n])  # those published before `date`, in the thread's order
         yield date, _day_thread(thread, date, tz, articles.get(date, []), updates.get(date, []), earlier, seen)
 
 
