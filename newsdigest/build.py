@@ -14,25 +14,29 @@ import datetime as dt
 import gc
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cache import BuildCache, entries_reader
 from .config import Config
 from .errors import NewsdigestError
+from .parallel import Background
 from .quick import quick_build, read_inputs, remember_build
 from .urls import feed_route
 from .writer import OutputWriter, recover
 
 if TYPE_CHECKING:
-    from .content import Site
+    from .content import Article, Site
     from .feeds import Entries, Feed
     from .plan import DeferredPage, PageKeys, PlannedPage
     from .search import SearchReport
 
 log = logging.getLogger(__name__)
+
+FEED_ITEMS_BATCH = 256  # feed items serialised by feedgen in one go, in the background (its tree for them all is big)
 
 DEFAULT_ASSETS = Path(__file__).resolve().parent.parent / "site"
 DEFAULT_TEMPLATES = DEFAULT_ASSETS.parent / "templates"
@@ -70,6 +74,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
     asset_dirs = list(dict.fromkeys([DEFAULT_ASSETS, site_dir / "site"]))
     inputs = read_inputs(site_dir, config, template_dirs, asset_dirs, include_drafts, now)
     collecting = gc.isenabled()
+    head_start: Background | None = None
     try:
         quick = quick_build(cache, config, site_dir, output_dir, inputs)
         if quick is not None:  # nothing changed, or text edits patched in
@@ -92,6 +97,8 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         gc.disable()
         articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                          now=now or dt.datetime.now(dt.UTC), cache=cache)
+        cache.db.commit()  # the head start below writes to the cache from another process
+        head_start = Background(partial(_serialise_feed_items, articles, config, cache.path))
         registry, thread_notes, registry_errors = load_registries(content_dir)
         report.errors.extend(errors + registry_errors)
         site = gather_site(articles, config, registry=registry, thread_notes=thread_notes)
@@ -104,7 +111,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         feeds = plan_feeds(site, config)
         manifest = cache.manifest(output_dir)
         with OutputWriter(output_dir, previous=manifest) as out:
-            renderer = _Renderer(env, config, out, keys, cache)
+            renderer = _Renderer(env, config, out, keys, cache, head_start)
             for route, page in plan_pages(site, days, config):
                 report.pages += 1
                 renderer.page(out.reserve(route, owner=route), route, page)
@@ -135,6 +142,8 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         clean = not report.errors and report.search is None
         remember_build(cache, output_dir, inputs, _counts(report) if clean else None, members)
     finally:
+        if head_start is not None:
+            head_start.stop()
         gc.unfreeze()
         if collecting:
             gc.enable()
@@ -158,6 +167,29 @@ def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedP
     yield from render_digest_pages(site, days, planner, config)
 
 
+def _serialise_feed_items(articles: Sequence[Article], config: Config, cache_path: Path) -> None:
+    """Every article's item for the story and entity feeds, made and kept in the build cache
+    (those it lacks), and the items of articles gone or changed dropped.
+
+    Run in the background (`Background`) on the core that would idle while the site is
+    gathered and planned: most articles are in some feed, and feedgen's serialising them was
+    the feeds' largest cost. The renderer makes any item still missing, so the site is the
+    same whether this ran, finished or not.
+    """
+    from .feeds import entry_key, is_full_content, make_entries
+    full = is_full_content("topic", config)
+    keys = {entry_key(article, full): article for article in articles}
+    cache = BuildCache(cache_path)
+    try:
+        kept = cache.prune_entries(set(keys))
+        todo = [(article, full) for key, article in keys.items() if key not in kept]
+        for start in range(0, len(todo), FEED_ITEMS_BATCH):
+            cache.store_entries((k, rss, atom) for k, (rss, atom) in
+                                make_entries(todo[start:start + FEED_ITEMS_BATCH], config).items())
+    finally:
+        cache.close()
+
+
 def _claim_feed(out: OutputWriter, feed: Feed, key: str) -> bool:
     rss = out.claim(feed_route(feed.route, "rss"), key, owner=feed_route(feed.route, "rss"))
     atom = out.claim(feed_route(feed.route, "atom"), key, owner=feed_route(feed.route, "atom"))
@@ -176,8 +208,10 @@ class _Renderer:
     to staging only the pages whose key changed.
     """
 
-    def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys, cache: BuildCache) -> None:
+    def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys, cache: BuildCache,
+                 head_start: Background | None = None) -> None:
         self.env, self.config, self.out, self.keys, self.cache = env, config, out, keys, cache
+        self.head_start = head_start  # making feed items into the cache: waited for before it is read
         self.read_entries = entries_reader(cache.path)
         self.pages: list[tuple[str, object]] = []
         self.feeds: list[tuple[str, object]] = []
@@ -193,6 +227,8 @@ class _Renderer:
         from .feeds import entry_key, unique_items
         from .parallel import map_chunks
         items = unique_items([feed for _, feed in self.feeds])
+        if self.head_start is not None:
+            self.head_start.wait()
         cached = self.read_entries([entry_key(a, full) for a, full in items])
         jobs = [("entry", (a, full)) for a, full in items if entry_key(a, full) not in cached] + self.pages + self.feeds
         del cached

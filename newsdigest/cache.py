@@ -186,10 +186,15 @@ class BuildCache:
         self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
         self.db.commit()
 
-    def prune_entries(self, keep: set[str]) -> None:
-        """Drop feed entries of articles that are gone or changed."""
-        stale = [(fp,) for (fp,) in self.db.execute("SELECT fp FROM entries") if fp not in keep]
-        self.db.executemany("DELETE FROM entries WHERE fp = ?", stale)
+    def prune_entries(self, keep: set[str]) -> set[str]:
+        """Drop feed entries not in `keep` (of articles gone or changed); the fps of those kept."""
+        kept = set()
+        stale = []
+        for (fp,) in self.db.execute("SELECT fp FROM entries"):
+            (kept.add if fp in keep else stale.append)(fp)
+        self.db.executemany("DELETE FROM entries WHERE fp = ?", [(fp,) for fp in stale])
+        self.db.commit()
+        return kept
 
     # What each output folder was built from ----------------------------------------------------
 

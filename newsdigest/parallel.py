@@ -10,11 +10,13 @@ Small jobs, and platforms without fork, run in this process.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -95,6 +97,42 @@ def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: 
                 yield done.pop(wanted)
     finally:
         _job, _items, _bounds, _next = None, (), [], None
+
+
+class Background:
+    """`job()` in a forked process while this one goes on: work for an idle core whose result
+    goes to the build cache, not back here. `wait()` joins it; `stop()` ends it if still running.
+
+    With one core, or without fork, nothing runs and `wait()` is False: the caller does the
+    work later, where it needs it, as it would without the head start.
+    """
+
+    def __init__(self, job: Callable[[], object]) -> None:
+        self._process = None
+        if worker_count() > 1 and "fork" in multiprocessing.get_all_start_methods():
+            self._process = multiprocessing.get_context("fork").Process(target=_quietly, args=(job,), daemon=True)
+            self._process.start()
+
+    def wait(self) -> bool:
+        """Wait for the job; True if it ran to the end."""
+        if self._process is None:
+            return False
+        self._process.join()
+        return self._process.exitcode == 0
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+
+
+def _quietly(job: Callable[[], object]) -> None:
+    """Run a background job; a failure (or Ctrl-C) ends it with exit code 1, not a traceback on the terminal."""
+    try:
+        job()
+    except BaseException:  # noqa: BLE001 - the caller does the work itself when `wait()` is False
+        log.debug("background job failed", exc_info=True)
+        os._exit(1)
 
 
 def _collect(theirs, done: dict[int, object]) -> None:

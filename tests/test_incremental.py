@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from newsdigest import build as build_module
 from newsdigest.build import build_site
 from newsdigest.config import load_config
 from newsdigest.content import gather_site, load_articles
@@ -221,6 +224,45 @@ def test_a_build_on_two_cores_equals_a_build_on_one(tmp_path):
         outputs.append(snapshot(site / "output"))
     assert len(outputs[0]) > 600
     assert_same_tree(outputs[0], outputs[1])
+
+
+def test_feed_items_are_made_ahead_and_those_of_changed_articles_dropped(tmp_path, monkeypatch):
+    """The head start keeps every article's feed item in the cache, and only current ones."""
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    site = make_site(tmp_path / "site", n=30)
+    build_site(site, load_config(site))
+    first = _cached_entry_fps(site)
+    articles, _ = load_articles(site / "content" / "articles", load_config(site))
+    assert len(first) >= len(articles)  # every article's item (and the site feed's, if they differ)
+    path = next((site / "content" / "articles").rglob("*.md"))
+    path.write_text(path.read_text(encoding="utf-8").replace("title: ", "title: Changed ", 1), encoding="utf-8")
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates" / "404.html").write_text("<!DOCTYPE html><title>gone</title>\n", encoding="utf-8")
+    build_site(site, load_config(site))  # a template changed: a full build, not a patch
+    second = _cached_entry_fps(site)
+    assert len(first - second) >= 1 and len(second) <= len(first)  # the edited article's old item is gone
+
+
+def test_a_build_whose_head_start_fails_is_the_same_site(tmp_path, monkeypatch):
+    """Feed items the background did not make are made where the feeds are rendered."""
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    outputs = []
+    for broken in (False, True):
+        site = make_site(tmp_path / f"site-{broken}", n=30)
+        if broken:
+            monkeypatch.setattr(build_module, "_serialise_feed_items", _fail)
+        build_site(site, load_config(site))
+        outputs.append(snapshot(site / "output"))
+    assert_same_tree(outputs[0], outputs[1])
+
+
+def _fail(*args):
+    raise RuntimeError("no head start")
+
+
+def _cached_entry_fps(site: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(site / ".cache" / "build.sqlite")) as db:
+        return {fp for (fp,) in db.execute("SELECT fp FROM entries")}
 
 
 def test_spliced_feeds_equal_feedgen_writing_each_feed(tmp_path):
