@@ -97,7 +97,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         gc.disable()
         articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                          now=now or dt.datetime.now(dt.UTC), cache=cache)
-        cache.db.commit()  # the head start below writes to the cache from another process
+        cache.commit()  # the head start below writes to the cache from another process
         head_start = Background(partial(_serialise_feed_items, articles, config, cache.path))
         registry, thread_notes, registry_errors = load_registries(content_dir)
         report.errors.extend(errors + registry_errors)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import urls
-from .cache import BuildCache, article_blob, body_reader, fingerprint
+from .cache import ArticleWriter, BuildCache, article_blob, body_reader, fingerprint
 from .config import Config
 from .entity_types import TYPES
 from .errors import ContentError, NewsdigestError
@@ -219,19 +219,21 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
         cache.forget_articles([rel for rel in stamps if rel not in files])
     todo = [(articles_dir / rel, rel, stamp, rel in links) for rel, stamp in files.items() if rel not in parsed]
     errors: list[NewsdigestError] = []
-    renderer = markdown_renderer_name()
+    store = None
+    if cache is not None:
+        cache.commit()  # the processes parsing the files store them, over connections of their own
+        store = ArticleWriter(cache.path)
     from .parallel import map_chunks
-    for results in map_chunks(partial(_read_chunk, config), todo):
-        new_rows = []
-        for rel, stamp, result in results:
-            if isinstance(result, NewsdigestError):
-                errors.append(result)
-                continue
-            parsed[rel] = result.article if cache is not None else replace(result.article,
-                                                                             body=result.body.decode("utf-8"))
-            new_rows.append((rel, *stamp, renderer, result.article.fingerprint, result.blob, result.body))
-        if cache is not None and new_rows:
-            cache.store_article_blobs(new_rows)  # chunk by chunk: a whole archive's bodies at once is a lot
+    try:
+        for results in map_chunks(partial(_read_chunk, config, store), todo):
+            for rel, _stamp, result in results:
+                if isinstance(result, NewsdigestError):
+                    errors.append(result)
+                else:
+                    parsed[rel] = result.article if store else replace(result.article, body=result.body.decode("utf-8"))
+    finally:
+        if store is not None:
+            store.close()
     articles = []
     owners: dict[str, str] = {}  # route -> the file that has it: a URL is never given twice
     for rel in files:
@@ -281,13 +283,14 @@ def _list_articles(articles_dir: Path) -> tuple[dict[str, tuple[int, int]], set[
 
 
 class _Parsed:
-    """A parsed article as the build cache stores it: pickled without its body, and the body's HTML in UTF-8.
+    """A parsed article as the build cache stores it: pickled without its body, and the body's HTML
+    in UTF-8 (None once the cache has it).
 
-    From a worker only these travel back (the main process stores them as they are and
-    unpickles the article once); where it was parsed, the article itself is at hand.
+    From a worker only these travel back (the main process unpickles the article once);
+    where it was parsed, the article itself is at hand.
     """
 
-    def __init__(self, blob: bytes, body: bytes, article: Article | None = None) -> None:
+    def __init__(self, blob: bytes, body: bytes | None, article: Article | None = None) -> None:
         self.blob, self.body, self._article = blob, body, article
 
     def __reduce__(self):
@@ -301,14 +304,17 @@ class _Parsed:
         return self._article
 
 
-def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str, tuple[int, int], bool]]) -> list:
+def _read_chunk(config: Config, store: ArticleWriter | None,
+                chunk: Sequence[tuple[Path, str, tuple[int, int], bool]]) -> list:
     """Parse a chunk of (path, rel, stamp as listed, symlink?) (in a worker): (rel, stamp, `_Parsed` or error).
 
-    The stamp is the one listed before the file is read: an edit in between is stored
-    under the older stamp, so the next build parses the file again.
+    With `store`, the chunk's articles go to the build cache from here, and their bodies
+    stay out of the results. The stamp is the one listed before the file is read: an edit
+    in between is stored under the older stamp, so the next build parses the file again.
     """
     md = Markdown()
-    out = []
+    renderer = markdown_renderer_name()
+    out, rows = [], []
     for path, rel, stamp, link in chunk:
         label = f"content/articles/{rel}"
         try:
@@ -324,7 +330,12 @@ def _read_chunk(config: Config, chunk: Sequence[tuple[Path, str, tuple[int, int]
             article = Article(body=None, **fields)
             # Set once, as its own __init__ would: the fingerprint is not part of the repr it hashes.
             object.__setattr__(article, "fingerprint", _fingerprint(article, body))
-            out.append((rel, stamp, _Parsed(article_blob(article), body, article)))
+            blob = article_blob(article)
+            if store is not None:
+                rows.append((rel, *stamp, renderer, article.fingerprint, blob, body))
+            out.append((rel, stamp, _Parsed(blob, None if store else body, article)))
+    if rows:
+        store(rows)
     return out
 
 

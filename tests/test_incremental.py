@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from newsdigest import build as build_module
+from newsdigest import content as content_module
 from newsdigest.build import build_site
+from newsdigest.cache import BuildCache
 from newsdigest.config import load_config
 from newsdigest.content import gather_site, load_articles
 from newsdigest.feeds import make_feed, plan_feeds, render_feeds
@@ -224,6 +226,29 @@ def test_a_build_on_two_cores_equals_a_build_on_one(tmp_path):
         outputs.append(snapshot(site / "output"))
     assert len(outputs[0]) > 600
     assert_same_tree(outputs[0], outputs[1])
+
+
+def test_articles_parsed_on_two_cores_are_stored_by_both(tmp_path, monkeypatch):
+    """Each process stores the articles it parsed; a later load finds every one, with its text."""
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    site = make_site(tmp_path / "site", n=400)  # enough files for a worker to start
+    config = load_config(site)
+    cache = BuildCache(site / ".cache" / "build.sqlite")
+    try:
+        first, errors = load_articles(site / "content" / "articles", config, cache=cache)
+    finally:
+        cache.close()
+    assert not errors and len(first) == 400
+    with contextlib.closing(sqlite3.connect(site / ".cache" / "build.sqlite")) as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 400
+    monkeypatch.setattr(content_module, "_read_chunk", _fail)  # nothing is parsed again
+    cache = BuildCache(site / ".cache" / "build.sqlite")
+    try:
+        again, errors = load_articles(site / "content" / "articles", config, cache=cache)
+        assert not errors and [a.fingerprint for a in again] == [a.fingerprint for a in first]
+        assert all(a.body_html.startswith("<p>") for a in again)
+    finally:
+        cache.close()
 
 
 def test_feed_items_are_made_ahead_and_those_of_changed_articles_dropped(tmp_path, monkeypatch):
