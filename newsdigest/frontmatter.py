@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from .canonical_yaml import CanonicalReader
 from .errors import ContentError
 
 try:
@@ -62,6 +63,8 @@ class _FrontMatterLoader(_Loader):
         return super().construct_sequence(node, deep)
 
 
+# Reads the front matter ingest writes as _FrontMatterLoader does, in half the time; None for the rest.
+_CANONICAL = CanonicalReader(_FrontMatterLoader)
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
 # Control characters are invalid in HTML and XML (a feed with one does not build): never kept.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -115,8 +118,19 @@ def split_front_matter(text: str, path: str) -> tuple[dict, str, int]:
         raise ContentError("front matter opened with '---' is never closed", path, 1,
                            hint="add a line '---' after the front matter")
     raw = text[text.index("\n") + 1:end.start()]
+    data = _CANONICAL.read(raw)
+    if data is None:  # not in the canonical form: PyYAML reads it, and reports its errors
+        data = _load_yaml(raw, path)
+    if not isinstance(data, dict):
+        raise ContentError("front matter must be a mapping of keys to values", path, 2)
+    body_start = end.end() + 1
+    return data, text[body_start:], text.count("\n", 0, body_start) + 1
+
+
+def _load_yaml(raw: str, path: str) -> object:
+    """PyYAML's reading of a front matter; its errors as ContentError with the file's line."""
     try:
-        data = yaml.load(raw, Loader=_FrontMatterLoader) if raw.strip() else {}
+        return yaml.load(raw, Loader=_FrontMatterLoader) if raw.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -125,10 +139,6 @@ def split_front_matter(text: str, path: str) -> tuple[dict, str, int]:
     except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # PyYAML's dates: 2024-02-30
         raise ContentError(f"a value in the front matter cannot be read: {exc}", path, 1,
                            hint="look for a date that does not exist, such as 2024-02-30") from exc
-    if not isinstance(data, dict):
-        raise ContentError("front matter must be a mapping of keys to values", path, 2)
-    body_start = end.end() + 1
-    return data, text[body_start:], text.count("\n", 0, body_start) + 1
 
 
 def read_front_matter_file(path: Path, label: str | None = None) -> tuple[dict, str, str]:
