@@ -98,7 +98,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                          now=now or dt.datetime.now(dt.UTC), cache=cache)
         cache.commit()  # the head start below writes to the cache from another process
-        head_start = Background(partial(_serialise_feed_items, articles, config, cache.path))
+        head_start = Background(partial(_serialise_feed_items, articles, config, cache.path), len(articles))
         registry, thread_notes, registry_errors = load_registries(content_dir)
         report.errors.extend(errors + registry_errors)
         site = gather_site(articles, config, registry=registry, thread_notes=thread_notes)

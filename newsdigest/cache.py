@@ -314,7 +314,7 @@ class ArticleWriter:
     def __call__(self, rows: list[tuple[str, int, int, str, str, bytes, bytes]]) -> None:
         """Store (rel, mtime_ns, size, renderer, digest, `article_blob`, body in UTF-8) rows, committed."""
         db = self._connections.get(os.getpid())
-        if db is None:  # a worker waits while another process commits its chunk
+        if db is None:  # SQLite waits (up to a minute) should another connection hold its write lock
             db = self._connections[os.getpid()] = sqlite3.connect(self.path, timeout=60)
         with self._turn:
             db.executemany(_STORE_ARTICLE, rows)  # the body in UTF-8: the loader encoded it anyway, to hash it

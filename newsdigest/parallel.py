@@ -5,6 +5,7 @@ compiled templates) without pickling it; only each chunk's results travel back.
 The calling process works too. Chunks are claimed from a shared counter by
 whichever process is free (this one also collects and handles the results, so a
 fixed share would leave the workers idle at the end); results come back in order.
+`Background` runs one job on the other core while this process goes on.
 Small jobs, and platforms without fork, run in this process.
 """
 
@@ -101,22 +102,30 @@ def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: 
 
 class Background:
     """`job()` in a forked process while this one goes on: work for an idle core whose result
-    goes to the build cache, not back here. `wait()` joins it; `stop()` ends it if still running.
+    goes to the build cache, not back here. `wait()` joins it (True if the job ran to the
+    end); `stop()` ends it if still running.
 
-    With one core, or without fork, nothing runs and `wait()` is False: the caller does the
-    work later, where it needs it, as it would without the head start.
+    Where a fork does not pay (one core, no fork, under `MIN_PARALLEL` items of work) the
+    job runs here and now. A failed job is logged, not raised: its work is a head start
+    that the caller can do without.
     """
 
-    def __init__(self, job: Callable[[], object]) -> None:
+    def __init__(self, job: Callable[[], object], size: int) -> None:
         self._process = None
-        if worker_count() > 1 and "fork" in multiprocessing.get_all_start_methods():
+        self._done = False
+        if worker_count() > 1 and size >= MIN_PARALLEL and "fork" in multiprocessing.get_all_start_methods():
             self._process = multiprocessing.get_context("fork").Process(target=_quietly, args=(job,), daemon=True)
             self._process.start()
+            return
+        try:
+            job()
+            self._done = True
+        except Exception:  # noqa: BLE001 - as in a fork: the caller does the work itself
+            log.debug("background job failed", exc_info=True)
 
     def wait(self) -> bool:
-        """Wait for the job; True if it ran to the end."""
         if self._process is None:
-            return False
+            return self._done
         self._process.join()
         return self._process.exitcode == 0
 

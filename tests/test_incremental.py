@@ -273,7 +273,7 @@ def test_a_build_whose_head_start_fails_is_the_same_site(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
     outputs = []
     for broken in (False, True):
-        site = make_site(tmp_path / f"site-{broken}", n=30)
+        site = make_site(tmp_path / f"site-{broken}", n=220)  # enough articles for the head start to fork
         if broken:
             monkeypatch.setattr(build_module, "_serialise_feed_items", _fail)
         build_site(site, load_config(site))

@@ -51,7 +51,7 @@ def test_a_background_job_runs_in_another_process_and_is_waited_for(tmp_path, mo
         time.sleep(0.2)
         mark.write_text(str(os.getpid()))
 
-    assert Background(job).wait() is True
+    assert Background(job, size=1000).wait() is True
     assert int(mark.read_text()) != os.getpid()
 
 
@@ -61,21 +61,24 @@ def test_a_failing_background_job_says_so_without_a_traceback(capfd, monkeypatch
     def job():
         raise ValueError("broken")
 
-    assert Background(job).wait() is False
+    assert Background(job, size=1000).wait() is False
+    assert Background(job, size=1).wait() is False  # run here: the same answer
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_on_one_core_a_background_job_does_not_run(tmp_path, monkeypatch):
-    """The caller then does the work where it needs it, as without a head start."""
-    monkeypatch.setenv("NEWSDIGEST_WORKERS", "1")
-    mark = tmp_path / "ran"
-    assert Background(lambda: mark.write_text("yes")).wait() is False
-    assert not mark.exists()
+def test_where_a_fork_does_not_pay_a_background_job_runs_here_and_now(tmp_path, monkeypatch):
+    mark = tmp_path / "pid"
+    for workers, size in (("1", 1000), ("2", 10)):
+        monkeypatch.setenv("NEWSDIGEST_WORKERS", workers)
+        job = Background(lambda: mark.write_text(str(os.getpid())), size=size)
+        assert int(mark.read_text()) == os.getpid()  # already done
+        assert job.wait() is True
+        mark.unlink()
 
 
 def test_a_stopped_background_job_ends(monkeypatch):
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
-    job = Background(lambda: time.sleep(60))
+    job = Background(lambda: time.sleep(60), size=1000)
     started = time.monotonic()
     job.stop()
     assert time.monotonic() - started < 10
