@@ -14,16 +14,14 @@ import datetime as dt
 import gc
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cache import BuildCache, entries_reader
 from .config import Config
 from .errors import NewsdigestError
-from .parallel import Background
 from .quick import quick_build, read_inputs, remember_build
 from .urls import feed_route
 from .writer import OutputWriter, recover
@@ -35,8 +33,6 @@ if TYPE_CHECKING:
     from .search import SearchReport
 
 log = logging.getLogger(__name__)
-
-FEED_ITEMS_BATCH = 256  # feed items serialised by feedgen in one go, in the background (its tree for them all is big)
 
 DEFAULT_ASSETS = Path(__file__).resolve().parent.parent / "site"
 DEFAULT_TEMPLATES = DEFAULT_ASSETS.parent / "templates"
@@ -74,7 +70,6 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
     asset_dirs = list(dict.fromkeys([DEFAULT_ASSETS, site_dir / "site"]))
     inputs = read_inputs(site_dir, config, template_dirs, asset_dirs, include_drafts, now)
     collecting = gc.isenabled()
-    head_start: Background | None = None
     try:
         quick = quick_build(cache, config, site_dir, output_dir, inputs)
         if quick is not None:  # nothing changed, or text edits patched in
@@ -84,7 +79,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         # the time of the quick rebuilds above.
         from .content import gather_site, load_articles, load_registries
         from .digest import group_days
-        from .feeds import feed_key, plan_feeds
+        from .feeds import feed_key, plan_feeds, unique_items
         from .plan import PageKeys, site_stamp
         from .render import make_environment
         from .render_digest import render_digest_feeds
@@ -97,8 +92,6 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         gc.disable()
         articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                          now=now or dt.datetime.now(dt.UTC), cache=cache)
-        cache.commit()  # the head start below writes to the cache from another process
-        head_start = Background(partial(_serialise_feed_items, articles, config, cache.path), len(articles))
         registry, thread_notes, registry_errors = load_registries(content_dir)
         report.errors.extend(errors + registry_errors)
         site = gather_site(articles, config, registry=registry, thread_notes=thread_notes)
@@ -109,16 +102,18 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         env = make_environment(config, template_dirs)
         keys = PageKeys(site_stamp(config, template_dirs))
         feeds = plan_feeds(site, config)
+        items = unique_items(feeds, config)
+        cached = cache.prune_entries(set(items))  # drops the items of articles changed, gone or in no feed now
         manifest = cache.manifest(output_dir)
         with OutputWriter(output_dir, previous=manifest) as out:
-            renderer = _Renderer(env, config, out, keys, cache, head_start)
+            renderer = _Renderer(env, config, out, keys, cache)
             for route, page in plan_pages(site, days, config):
                 report.pages += 1
                 renderer.page(out.reserve(route, owner=route), route, page)
             for feed in feeds:
                 if _claim_feed(out, feed, feed_key(feed, config, keys.stamp)):
                     renderer.feed(feed)
-            renderer.render()
+            renderer.render([item for key, item in items.items() if key not in cached])
             report.rendered = renderer.count
             for route, xml in render_digest_feeds(site, days, env, config):
                 out.write(route, xml, owner=route)
@@ -142,8 +137,6 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         clean = not report.errors and report.search is None
         remember_build(cache, output_dir, inputs, _counts(report) if clean else None, members)
     finally:
-        if head_start is not None:
-            head_start.stop()
         gc.unfreeze()
         if collecting:
             gc.enable()
@@ -167,29 +160,6 @@ def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedP
     yield from render_digest_pages(site, days, planner, config)
 
 
-def _serialise_feed_items(articles: Sequence[Article], config: Config, cache_path: Path) -> None:
-    """Every article's item for the story and entity feeds, made and kept in the build cache
-    (those it lacks), and the items of articles gone or changed dropped.
-
-    Run in the background (`Background`) on the core that would idle while the site is
-    gathered and planned: most articles are in some feed, and feedgen's serialising them was
-    the feeds' largest cost. The renderer makes any item still missing, so the site is the
-    same whether this ran, finished or not.
-    """
-    from .feeds import entry_key, is_full_content, make_entries
-    full = is_full_content("topic", config)
-    keys = {entry_key(article, full): article for article in articles}
-    cache = BuildCache(cache_path)
-    try:
-        kept = cache.prune_entries(set(keys))
-        todo = [(article, full) for key, article in keys.items() if key not in kept]
-        for start in range(0, len(todo), FEED_ITEMS_BATCH):
-            cache.store_entries((k, rss, atom) for k, (rss, atom) in
-                                make_entries(todo[start:start + FEED_ITEMS_BATCH], config).items())
-    finally:
-        cache.close()
-
-
 def _claim_feed(out: OutputWriter, feed: Feed, key: str) -> bool:
     rss = out.claim(feed_route(feed.route, "rss"), key, owner=feed_route(feed.route, "rss"))
     atom = out.claim(feed_route(feed.route, "atom"), key, owner=feed_route(feed.route, "atom"))
@@ -208,10 +178,8 @@ class _Renderer:
     to staging only the pages whose key changed.
     """
 
-    def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys, cache: BuildCache,
-                 head_start: Background | None = None) -> None:
+    def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys, cache: BuildCache) -> None:
         self.env, self.config, self.out, self.keys, self.cache = env, config, out, keys, cache
-        self.head_start = head_start  # making feed items into the cache: waited for before it is read
         self.read_entries = entries_reader(cache.path)
         self.pages: list[tuple[str, object]] = []
         self.feeds: list[tuple[str, object]] = []
@@ -223,15 +191,10 @@ class _Renderer:
     def feed(self, feed: Feed) -> None:
         self.feeds.append(("feed", feed))
 
-    def render(self) -> None:
-        from .feeds import entry_key, unique_items
+    def render(self, missing_items: list[tuple[Article, bool]]) -> None:
+        """Render the pages and feeds collected, making first the feed items (article, full content) the cache lacks."""
         from .parallel import map_chunks
-        items = unique_items([feed for _, feed in self.feeds])
-        if self.head_start is not None:
-            self.head_start.wait()
-        cached = self.read_entries([entry_key(a, full) for a, full in items])
-        jobs = [("entry", (a, full)) for a, full in items if entry_key(a, full) not in cached] + self.pages + self.feeds
-        del cached
+        jobs = [("entry", item) for item in missing_items] + self.pages + self.feeds
         unchanged = 0
         for written, reused, entries in map_chunks(self._render_chunk, jobs, chunk_size=64):
             self.out.adopt(written)
@@ -250,7 +213,7 @@ class _Renderer:
         from .render import render
         written, reused = [], []
         made = make_entries([job for kind, job in chunk if kind == "entry"], self.config)
-        wanted = {entry_key(a, f.full_content): (a, f.full_content) for kind, f in chunk if kind == "feed"
+        wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for kind, f in chunk if kind == "feed"
                   for a in f.items}
         entries = {**made, **self.read_entries([k for k in wanted if k not in made])} if wanted else made
         entries.update(make_entries([item for k, item in wanted.items() if k not in entries], self.config))

@@ -69,29 +69,30 @@ def is_full_content(route: str, config: Config) -> bool:
 def render_feeds(site: Site, config: Config) -> Iterator[tuple[str, bytes]]:
     """(route, XML) for the site feed and every thread and entity feed, RSS and Atom."""
     feeds = plan_feeds(site, config)
-    entries = make_entries(unique_items(feeds), config)
+    entries = make_entries(list(unique_items(feeds, config).values()), config)
     for feed in feeds:
         yield from render_feed(feed, config, entries)
 
 
-def unique_items(feeds: Sequence[Feed]) -> list[tuple[Article, bool]]:
-    """Each (article, full content) that some feed lists, once."""
+def unique_items(feeds: Sequence[Feed], config: Config) -> dict[str, tuple[Article, bool]]:
+    """Each (article, full content) that some feed lists, once, by its `entry_key`."""
     seen: dict[str, tuple[Article, bool]] = {}
     for feed in feeds:
         for article in feed.items:
-            seen.setdefault(entry_key(article, feed.full_content), (article, feed.full_content))
-    return list(seen.values())
+            seen.setdefault(entry_key(article, feed.full_content, config), (article, feed.full_content))
+    return seen
 
 
-def entry_key(article: Article, full_content: bool) -> str:
-    """What an article's feed item is made from (its own fingerprint and the content setting)."""
-    return fingerprint(article.fingerprint or repr(article), full_content)
+def entry_key(article: Article, full_content: bool, config: Config) -> str:
+    """What an article's feed item is made from: the article, the content setting, and the site's
+    address (its links are absolute: the preview server's items are not the published site's)."""
+    return fingerprint(article.fingerprint or repr(article), full_content, config.base_url, config.base_path)
 
 
 def feed_key(feed: Feed, config: Config, stamp: str = "") -> str:
     """What a feed pair is made from: its header and its items (and `stamp`, what every file depends on)."""
     return fingerprint(stamp, feed.route, feed.title, feed.description, feed.full_content, config.base_url,
-                       config.language, config.author, [entry_key(a, feed.full_content) for a in feed.items])
+                       config.language, config.author, [entry_key(a, feed.full_content, config) for a in feed.items])
 
 
 def make_entries(items: Sequence[tuple[Article, bool]], config: Config) -> Entries:
@@ -108,14 +109,14 @@ def make_entries(items: Sequence[tuple[Article, bool]], config: Config) -> Entri
     rss_items = rss[:rss.rindex(_RSS_END)].split(_RSS_ITEM)[1:]
     atom_entries = atom[:atom.rindex(_ATOM_END)].split(_ATOM_ENTRY)[1:]
     for (article, full), item, entry in zip(items, rss_items, atom_entries, strict=True):
-        out[entry_key(article, full)] = (_RSS_ITEM + item, _ATOM_ENTRY + entry)
+        out[entry_key(article, full, config)] = (_RSS_ITEM + item, _ATOM_ENTRY + entry)
     return out
 
 
 def render_feed(feed: Feed, config: Config, entries: Entries) -> Iterator[tuple[str, bytes]]:
     """The RSS and Atom feeds of one page, its items taken from `entries`."""
     link = urls.Urls(config.base_url, config.base_path)
-    keys = [entry_key(a, feed.full_content) for a in feed.items]
+    keys = [entry_key(a, feed.full_content, config) for a in feed.items]
     for kind, end, part in (("rss", _RSS_END, 0), ("atom", _ATOM_END, 1)):
         fg = make_channel(config, feed.route, feed.title, feed.description, link, kind)
         _set_updated(fg, feed.items)

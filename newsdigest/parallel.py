@@ -5,19 +5,16 @@ compiled templates) without pickling it; only each chunk's results travel back.
 The calling process works too. Chunks are claimed from a shared counter by
 whichever process is free (this one also collects and handles the results, so a
 fixed share would leave the workers idle at the end); results come back in order.
-`Background` runs one job on the other core while this process goes on.
 Small jobs, and platforms without fork, run in this process.
 """
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -98,50 +95,6 @@ def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: 
                 yield done.pop(wanted)
     finally:
         _job, _items, _bounds, _next = None, (), [], None
-
-
-class Background:
-    """`job()` in a forked process while this one goes on: work for an idle core whose result
-    goes to the build cache, not back here. `wait()` joins it (True if the job ran to the
-    end); `stop()` ends it if still running.
-
-    Where a fork does not pay (one core, no fork, under `MIN_PARALLEL` items of work) the
-    job runs here and now. A failed job is logged, not raised: its work is a head start
-    that the caller can do without.
-    """
-
-    def __init__(self, job: Callable[[], object], size: int) -> None:
-        self._process = None
-        self._done = False
-        if worker_count() > 1 and size >= MIN_PARALLEL and "fork" in multiprocessing.get_all_start_methods():
-            self._process = multiprocessing.get_context("fork").Process(target=_quietly, args=(job,), daemon=True)
-            self._process.start()
-            return
-        try:
-            job()
-            self._done = True
-        except Exception:  # noqa: BLE001 - as in a fork: the caller does the work itself
-            log.debug("background job failed", exc_info=True)
-
-    def wait(self) -> bool:
-        if self._process is None:
-            return self._done
-        self._process.join()
-        return self._process.exitcode == 0
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.is_alive():
-            self._process.terminate()
-            self._process.join()
-
-
-def _quietly(job: Callable[[], object]) -> None:
-    """Run a background job; a failure (or Ctrl-C) ends it with exit code 1, not a traceback on the terminal."""
-    try:
-        job()
-    except BaseException:  # noqa: BLE001 - the caller does the work itself when `wait()` is False
-        log.debug("background job failed", exc_info=True)
-        os._exit(1)
 
 
 def _collect(theirs, done: dict[int, object]) -> None:
