@@ -193,11 +193,12 @@ def test_malformed_article_is_reported_and_the_rest_builds(story_site, capsys):
 def test_builds_leave_the_garbage_collector_as_they_found_it(story_site, capsys):
     """The build pauses the cyclic GC while it loads and freezes the site; the preview server builds
     again and again in one process, so each build must hand the GC back, failed or not."""
+    thresholds = gc.get_threshold()
     build(story_site)
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     write(story_site / "templates/article.html", "{% extends 'base.html' %}{% block main %}{% if %}{% endblock %}")
     assert main(["build", "--site", str(story_site)]) == 1
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
 
 
 def test_failed_build_keeps_the_previous_output(story_site, capsys):
