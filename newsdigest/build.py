@@ -116,8 +116,9 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 report.pages += 1
                 renderer.page(out.reserve(route, owner=route), route, page)
             for feed in feeds:
-                if _claim_feed(out, feed, feed_key(feed, config, keys.stamp)):
-                    renderer.feed(feed)
+                key = feed_key(feed, config, keys.stamp)
+                if _claim_feed(out, feed, key):
+                    renderer.feed(feed, key)
             renderer.render([item for key, item in items.items() if key not in cached])
             report.rendered = renderer.count
             for route, xml in render_digest_feeds(site, days, env, config):
@@ -194,8 +195,9 @@ class _Renderer:
     def page(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
         self.pages.append(("page", (rel, route, page)))
 
-    def feed(self, feed: Feed) -> None:
-        self.feeds.append(("feed", feed))
+    def feed(self, feed: Feed, key: str) -> None:
+        """A feed pair to render, with its `feeds.feed_key` (hashed once, here, not again in a worker)."""
+        self.feeds.append(("feed", (feed, key)))
 
     def render(self, missing_items: list[tuple[Article, bool]]) -> None:
         """Render the pages and feeds collected, making first the feed items (article, full content) the cache lacks."""
@@ -214,13 +216,13 @@ class _Renderer:
 
     def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]], Entries]:
         """(files written, (rel, manifest row) of pages found unchanged, feed items made) for a chunk of jobs."""
-        from .feeds import entry_key, feed_key, make_entries, render_feed
+        from .feeds import entry_key, make_entries, render_feed
         from .plan import DeferredPage
         from .render import render
         written, reused = [], []
         made = make_entries([job for kind, job in chunk if kind == "entry"], self.config)
-        wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for kind, f in chunk if kind == "feed"
-                  for a in f.items}
+        feeds = [job[0] for kind, job in chunk if kind == "feed"]
+        wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for f in feeds for a in f.items}
         entries = {**made, **self.read_entries([k for k in wanted if k not in made])} if wanted else made
         entries.update(make_entries([item for k, item in wanted.items() if k not in entries], self.config))
         for kind, job in chunk:
@@ -236,7 +238,7 @@ class _Renderer:
                 html = render(self.env, page.template, **page.context)
                 written.append(self.out.write_claimed(route, html, key))
             elif kind == "feed":
-                key = feed_key(job, self.config, self.keys.stamp)
-                for route, xml in render_feed(job, self.config, entries):
+                feed, key = job
+                for route, xml in render_feed(feed, self.config, entries):
                     written.append(self.out.write_claimed(route, xml, key))
         return written, reused, made

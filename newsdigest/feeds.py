@@ -7,17 +7,23 @@ the same content gives the same bytes.
 Thousands of entity and thread feeds repeat the same articles, so each article's
 item is serialised by feedgen once (`make_entries`, in bulk) and each feed is
 feedgen's channel with those items spliced in where feedgen would put them: the
-bytes are the same as feedgen writing the whole feed (a test checks this).
+bytes are the same as feedgen writing the whole feed (a test checks this). The
+channel itself is feedgen's too, written once per kind with markers where a feed's
+own title, description, URLs and date go, which each feed fills in escaped as lxml
+escapes them (`_channel_template`); a value it cannot be sure of goes to feedgen.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
+from feedgen.util import formatRFC2822
 
 from . import urls
 from .cache import fingerprint
@@ -27,8 +33,21 @@ from .content import Article, Site
 _LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 _RSS_ITEM, _RSS_END = "\n    <item>", "\n  </channel>"
 _ATOM_ENTRY, _ATOM_END = "\n  <entry>", "\n</feed>"
+_END = {"rss": _RSS_END, "atom": _ATOM_END}
+# What lxml writes as is: XML's characters less the C0 and C1 controls, DEL and surrogates
+# (\t, \n and \r are escaped below); any other character sends a feed to feedgen.
+_UNSURE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Of those, the ones lxml writes as they are in text and attributes alike: not & < > " \t \n \r.
+_PLAIN = re.compile("[\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+# Values no real feed has, where `_channel_template` finds the slots in feedgen's channel.
+_MARKS = {"title": "ndMarkTitle9q", "description": "ndMarkDescription9q", "id": "ndMarkId9q",
+          "page": "ndMarkPage9q", "self": "ndMarkSelf9q"}
+_MARK_DATE = dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a feed without items, as `_set_updated` dates it
 
 Entries = dict[str, tuple[str, str]]  # entry key -> (RSS item, Atom entry), as feedgen writes them
+_entry_keys: dict[tuple, str] = {}  # `entry_key`'s answers
+_ENTRY_KEYS_KEPT = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -86,7 +105,18 @@ def unique_items(feeds: Sequence[Feed], config: Config) -> dict[str, tuple[Artic
 def entry_key(article: Article, full_content: bool, config: Config) -> str:
     """What an article's feed item is made from: the article, the content setting, and the site's
     address (its links are absolute: the preview server's items are not the published site's)."""
-    return fingerprint(article.fingerprint or repr(article), full_content, config.base_url, config.base_path)
+    if not article.fingerprint:
+        return fingerprint(repr(article), full_content, config.base_url, config.base_path)
+    # Asked for about five times per feed item in a build: hashed once. base_path follows from
+    # base_url (urlsplit each time); True and 1 are equal but write apart, hence the type.
+    memo = (article.fingerprint, full_content, type(full_content), config.base_url)
+    key = _entry_keys.get(memo)
+    if key is None:
+        if len(_entry_keys) >= _ENTRY_KEYS_KEPT:  # the preview server builds again and again
+            _entry_keys.clear()
+        key = _entry_keys[memo] = fingerprint(article.fingerprint, full_content, config.base_url,
+                                              config.base_path)
+    return key
 
 
 def feed_key(feed: Feed, config: Config, stamp: str = "") -> str:
@@ -117,13 +147,120 @@ def render_feed(feed: Feed, config: Config, entries: Entries) -> Iterator[tuple[
     """The RSS and Atom feeds of one page, its items taken from `entries`."""
     link = urls.Urls(config.base_url, config.base_path)
     keys = [entry_key(a, feed.full_content, config) for a in feed.items]
-    for kind, end, part in (("rss", _RSS_END, 0), ("atom", _ATOM_END, 1)):
-        fg = make_channel(config, feed.route, feed.title, feed.description, link, kind)
-        _set_updated(fg, feed.items)
-        xml = (fg.rss_str if kind == "rss" else fg.atom_str)(pretty=True).decode("utf-8")
-        at = xml.rindex(end)
-        yield urls.feed_route(feed.route, kind), (xml[:at] + "".join(entries[k][part] for k in keys)
-                                                  + xml[at:]).encode("utf-8")
+    channels = _fill_channels(feed, config, link)
+    for kind, part in (("rss", 0), ("atom", 1)):
+        head, tail = channels[kind] if channels else _feedgen_channel(feed, config, link, kind)
+        # Encoded piece by piece: joined first, one non-ASCII item would widen the whole text.
+        items = [entries[k][part].encode("utf-8") for k in keys]
+        yield urls.feed_route(feed.route, kind), b"".join([head.encode("utf-8"), *items, tail.encode("utf-8")])
+
+
+def _feedgen_channel(feed: Feed, config: Config, link: urls.Urls, kind: str) -> tuple[str, str]:
+    """The channel of `feed` written by feedgen: the text before and after its items."""
+    fg = make_channel(config, feed.route, feed.title, feed.description, link, kind)
+    _set_updated(fg, feed.items)
+    xml = (fg.rss_str if kind == "rss" else fg.atom_str)(pretty=True).decode("utf-8")
+    at = xml.rindex(_END[kind])
+    return xml[:at], xml[at:]
+
+
+def _fill_channels(feed: Feed, config: Config, link: urls.Urls) -> dict[str, tuple[str, str]] | None:
+    """Both channels of `feed` (before and after the items) from `_channel_template`, or None
+    when only feedgen can say: an empty value (feedgen refuses it or leaves it out), a
+    character lxml might write otherwise, a date feedgen would refuse."""
+    templates = _channel_templates(config.language, config.author or config.title)
+    updated = max(a.updated or a.date for a in feed.items) if feed.items else _EPOCH
+    if templates is None or not isinstance(updated, dt.datetime) or updated.tzinfo is None:
+        return None
+    page = link.absolute(feed.route)
+    raw = {"title": feed.title, "description": feed.description, "id": page, "page": page,
+           "self_rss": link.absolute(urls.feed_route(feed.route, "rss")),
+           "self_atom": link.absolute(urls.feed_route(feed.route, "atom")),
+           "updated_rss": _format_date("rss", updated), "updated_atom": _format_date("atom", updated)}
+    if not all(raw.values()):
+        return None
+    text = "".join(raw.values())
+    by_kind, fields = templates
+    if _PLAIN.fullmatch(text):  # nothing to escape: the usual case
+        values = {name: raw[slot] for name, slot, _ in fields}
+    elif _UNSURE.search(text):
+        return None
+    else:
+        values = {name: escape(raw[slot]) for name, slot, escape in fields}
+    return {kind: (head.format_map(values), tail) for kind, (head, tail) in by_kind.items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _channel_templates(language: str, author: str) -> tuple[dict[str, tuple[str, str]], tuple] | None:
+    """({kind: (head, tail)}, every (field, slot, escape) of either head) for a site's feeds, or None."""
+    try:
+        templates = {kind: _channel_template(kind, language, author) for kind in _END}
+    except ValueError:  # a language or author lxml refuses: feedgen says so, feed by feed
+        return None
+    if None in templates.values():
+        return None
+    fields = {field[0]: field for _, fields, _ in templates.values() for field in fields}
+    return {kind: (head, tail) for kind, (head, _, tail) in templates.items()}, tuple(fields.values())
+
+
+def _channel_template(kind: str, language: str, author: str) -> tuple[str, tuple, str] | None:
+    """feedgen's channel of `kind`, written with `_MARKS` for a feed's own values, as a
+    `str.format` template: (head, (field, slot, escape) for each field, tail), the items going
+    between head and tail. None if a mark could be mistaken for the rest (then: feedgen)."""
+    marks = {_MARKS[slot]: slot for slot in ("title", "description", "id", "page")}
+    marks.update({_MARKS["self"]: f"self_{kind}", _format_date(kind, _MARK_DATE): f"updated_{kind}"})
+    if any(mark in language or mark in author for mark in marks):
+        return None
+    fg = _new_channel(language, author, _MARKS["id"], _MARKS["self"], _MARKS["page"], _MARKS["title"],
+                      _MARKS["description"], kind)
+    fg.updated(_MARK_DATE)
+    xml = (fg.rss_str if kind == "rss" else fg.atom_str)(pretty=True).decode("utf-8")
+    at = xml.rindex(_END[kind])
+    head, tail = xml[:at], xml[at:]
+    parts = re.split("(" + "|".join(map(re.escape, marks)) + ")", head)
+    if any(mark in tail for mark in marks):
+        return None
+    template, fields = [_brace(parts[0])], {}
+    for i in range(1, len(parts), 2):  # each mark must be a whole text node or attribute value
+        before, slot, after = parts[i - 1], marks[parts[i]], parts[i + 1]
+        if before.endswith(">") and after.startswith("</"):
+            name, escape = f"{slot}_text", _escape_text
+        elif before.endswith('="') and after.startswith('"'):
+            name, escape = f"{slot}_attr", _escape_attr
+        else:
+            return None
+        fields[name] = (name, slot, escape)
+        template += ["{" + name + "}", _brace(after)]
+    head_template = "".join(template)
+    mark_of = {slot: mark for mark, slot in marks.items()}
+    if head_template.format_map({name: mark_of[slot] for name, slot, _ in fields.values()}) != head:
+        return None  # the template does not give back what feedgen wrote
+    return head_template, tuple(fields.values()), tail
+
+
+def _brace(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _escape_text(value: str) -> str:
+    """A text node's value as lxml writes it."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _escape_attr(value: str) -> str:
+    """An attribute's value as lxml writes it (in double quotes)."""
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
+
+
+def _format_date(kind: str, date: dt.datetime) -> str:
+    """`updated` as feedgen writes it: RFC 822 in RSS's lastBuildDate, ISO 8601 in Atom."""
+    return _rfc822(date, date.utcoffset()) if kind == "rss" else date.isoformat()
+
+
+@functools.lru_cache(maxsize=4096)  # feedgen's own formatting, which swaps the locale: 7 µs a call
+def _rfc822(date: dt.datetime, offset: dt.timedelta | None) -> str:
+    return formatRFC2822(date)  # keyed by the offset too: equal instants in other zones write apart
 
 
 def make_feed(config: Config, route: str, title: str, description: str,
@@ -149,17 +286,23 @@ def _set_updated(fg: FeedGenerator, items: Sequence[Article]) -> None:
 def make_channel(config: Config, route: str, title: str, description: str, link: urls.Urls,
                  kind: str = "rss", page: str | None = None) -> FeedGenerator:
     """A feed's channel: id, title, self link and the page it belongs to (`route` unless `page`)."""
+    return _new_channel(config.language, config.author or config.title, link.absolute(route),
+                        link.absolute(urls.feed_route(route, kind)), link.absolute(route if page is None else page),
+                        title, description, kind)
+
+
+def _new_channel(language: str, author: str, id_url: str, self_url: str, page_url: str, title: str,
+                 description: str, kind: str) -> FeedGenerator:
     fg = FeedGenerator()
-    fg.id(link.absolute(route))
+    fg.id(id_url)
     fg.title(title)
     fg.description(description)
     # feedgen takes RSS's channel <link> from the last link given: the page, not the feed itself.
-    fg.link(href=link.absolute(urls.feed_route(route, kind)), rel="self",
-            type="application/rss+xml" if kind == "rss" else "application/atom+xml")
-    fg.link(href=link.absolute(route if page is None else page), rel="alternate")
-    fg.language(config.language)
+    fg.link(href=self_url, rel="self", type="application/rss+xml" if kind == "rss" else "application/atom+xml")
+    fg.link(href=page_url, rel="alternate")
+    fg.language(language)
     fg.generator("newsdigest", uri=None)
-    fg.author({"name": config.author or config.title})
+    fg.author({"name": author})
     return fg
 
 
