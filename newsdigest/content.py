@@ -514,6 +514,8 @@ def _canonical(article: Article, mapping, hidden, notes) -> Article:
                 ents[target[0]].append(target[1])
     thread = _final(article.thread, notes) if article.thread else None
     entities = {k: tuple(v) for k, v in ents.items() if v}
+    if thread == article.thread and tuple(entities.items()) == tuple(article.entities.items()):
+        return article  # most are already canonical: its fingerprint (of the file as parsed) says all
     return replace(article, entities=entities, thread=thread,
                    fingerprint=fingerprint(article.fingerprint or repr(article), entities, thread))
 
