@@ -9,6 +9,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from feedgen.feed import formatRFC2822  # feedgen.util imported first fails (lxml.etree not loaded yet)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -267,3 +268,15 @@ def test_a_long_body_with_every_hazard_matches_feedgen():
     for full in (True, False):
         assert feeds._fill_item(article, link, full) is not None
         assert make_entries([(article, full)], config) == feedgen_entries([(article, full)], config)
+
+
+LIMIT = dt.timedelta(hours=23, minutes=59, seconds=59)
+offsets = st.builds(dt.timezone, st.timedeltas(min_value=-LIMIT, max_value=LIMIT))
+
+
+@settings(max_examples=1000)
+@given(date=st.datetimes(timezones=st.one_of(st.sampled_from([*ZONES, None]), st.timezones(), offsets)))
+def test_rfc822_dates_are_feedgens(date):
+    """Every year, zone and offset (seconds, microseconds, none) as feedgen's formatRFC2822 writes it."""
+    assert feeds._rfc822.__wrapped__(date, date.utcoffset()) == formatRFC2822(date)
+    assert feeds._format_date("rss", date) == formatRFC2822(date)
