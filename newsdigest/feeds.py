@@ -5,25 +5,27 @@ permanent URLs, dates carry their zone, and nothing depends on the clock, so
 the same content gives the same bytes.
 
 Thousands of entity and thread feeds repeat the same articles, so each article's
-item is serialised by feedgen once (`make_entries`, in bulk) and each feed is
-feedgen's channel with those items spliced in where feedgen would put them: the
-bytes are the same as feedgen writing the whole feed (a test checks this). The
-channel itself is feedgen's too, written once per kind with markers where a feed's
-own title, description, URLs and date go, which each feed fills in escaped as lxml
-escapes them (`_channel_template`); a value it cannot be sure of goes to feedgen.
+item is made once (`make_entries`) and each feed is its channel with those items
+spliced in where feedgen would put them: the bytes are the same as feedgen writing
+the whole feed (a test checks this). Channels and items are feedgen's own text:
+feedgen writes a channel once per kind, and an item once per shape (full content or
+not, summary or not, how many authors), with markers where a feed's or an article's
+own values go (`_template`), which each feed and item fills in escaped as lxml escapes
+them (`_fill`); anything it cannot be sure of is written by feedgen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
-from feedgen.util import formatRFC2822
 
 from . import urls
 from .cache import fingerprint
@@ -35,15 +37,19 @@ _RSS_ITEM, _RSS_END = "\n    <item>", "\n  </channel>"
 _ATOM_ENTRY, _ATOM_END = "\n  <entry>", "\n</feed>"
 _END = {"rss": _RSS_END, "atom": _ATOM_END}
 # What lxml writes as is: XML's characters less the C0 and C1 controls, DEL and surrogates
-# (\t, \n and \r are escaped below); any other character sends a feed to feedgen.
-_UNSURE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# (\t, \n and \r are escaped below); any other character sends a feed or item to feedgen.
+# Matched whole (fullmatch), not searched for the others: 2.4 times quicker over a 5 KB body.
+_SURE = re.compile("[\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 # Of those, the ones lxml writes as they are in text and attributes alike: not & < > " \t \n \r.
 _PLAIN = re.compile("[\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
-# Values no real feed has, where `_channel_template` finds the slots in feedgen's channel.
+# Values no real feed has, where `_template` finds the slots in what feedgen writes.
 _MARKS = {"title": "ndMarkTitle9q", "description": "ndMarkDescription9q", "id": "ndMarkId9q",
-          "page": "ndMarkPage9q", "self": "ndMarkSelf9q"}
+          "page": "ndMarkPage9q", "self": "ndMarkSelf9q", "summary": "ndMarkSummary9q", "body": "ndMarkBody9q"}
 _MARK_DATE = dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+_MARK_UPDATED = dt.datetime(2002, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a feed without items, as `_set_updated` dates it
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 Entries = dict[str, tuple[str, str]]  # entry key -> (RSS item, Atom entry), as feedgen writes them
 _entry_keys: dict[tuple, str] = {}  # `entry_key`'s answers
@@ -126,21 +132,79 @@ def feed_key(feed: Feed, config: Config, stamp: str = "") -> str:
 
 
 def make_entries(items: Sequence[tuple[Article, bool]], config: Config) -> Entries:
-    """Each article's RSS item and Atom entry, serialised by feedgen in one feed per batch."""
-    out: Entries = {}
-    if not items:
-        return out
+    """Each article's RSS item and Atom entry, as feedgen writes them (`_fill_item`, else feedgen)."""
     link = urls.Urls(config.base_url, config.base_path)
-    fg = make_channel(config, "", "entries", "entries", link)
+    made = [_fill_item(article, link, full) for article, full in items]
+    unsure = [item for item, pair in zip(items, made, strict=True) if pair is None]
+    if unsure:  # feedgen writes these, in one feed, in their order (or says what it refuses)
+        written = iter(_feedgen_entries(make_channel(config, "", "entries", "entries", link), unsure, link))
+        made = [next(written) if pair is None else pair for pair in made]
+    return {entry_key(article, full, config): pair for (article, full), pair in zip(items, made, strict=True)}
+
+
+def _feedgen_entries(fg: FeedGenerator, items: Sequence[tuple[Article, bool]],
+                     link: urls.Urls) -> list[tuple[str, str]]:
+    """(RSS item, Atom entry) of each (article, full content), written by feedgen into channel `fg`."""
     for article, full in items:
         _add_entry(fg, article, link, full)
     rss = fg.rss_str(pretty=True).decode("utf-8")
     atom = fg.atom_str(pretty=True).decode("utf-8")
     rss_items = rss[:rss.rindex(_RSS_END)].split(_RSS_ITEM)[1:]
     atom_entries = atom[:atom.rindex(_ATOM_END)].split(_ATOM_ENTRY)[1:]
-    for (article, full), item, entry in zip(items, rss_items, atom_entries, strict=True):
-        out[entry_key(article, full, config)] = (_RSS_ITEM + item, _ATOM_ENTRY + entry)
-    return out
+    return [(_RSS_ITEM + item, _ATOM_ENTRY + entry) for item, entry in zip(rss_items, atom_entries, strict=True)]
+
+
+def _fill_item(article: Article, link: urls.Urls, full: bool) -> tuple[str, str] | None:
+    """An article's (RSS item, Atom entry) from `_item_templates`, or None when only feedgen
+    can say: a date feedgen would refuse, or what `_fill` is unsure of."""
+    updated = article.updated or article.date
+    for date in (article.date, updated):
+        if not isinstance(date, dt.datetime) or date.tzinfo is None:
+            return None
+    templates = _item_templates(bool(full), bool(article.summary), len(article.byline))
+    if templates is None:
+        return None
+    rss, atom, fields = templates
+    values = _fill(_item_values(article, link, full), fields)
+    return None if values is None else (rss.fill(values), atom.fill(values))
+
+
+def _item_values(article: Article, link: urls.Urls, full: bool) -> dict[str, str]:
+    """Every value of an article that its item shows, by slot, as `_add_entry` gives them to feedgen."""
+    url = link.absolute(article.route)
+    values = {"title": article.title, "id": url, "published_rss": _format_date("rss", article.date),
+              "published_atom": _format_date("atom", article.date),
+              "updated_atom": _format_date("atom", article.updated or article.date)}
+    if article.summary:
+        values["summary"] = article.summary
+    if full:
+        values["body"] = absolute_links(article.body_html, url)
+    values.update((f"author{i}", name) for i, name in enumerate(article.byline))
+    return values
+
+
+@functools.lru_cache(maxsize=64)
+def _item_templates(full: bool, summary: bool, authors: int) -> tuple[_Template, _Template, tuple] | None:
+    """(RSS item, Atom entry, every (field, slot, escape) of either) of one shape of item, written
+    by `_add_entry` with marks for an article's values; None if feedgen wrote a value of its own.
+    Shapes differ in the parts `_add_entry` gives or not; both dates are always written."""
+    article = Article(slug="mark", source="mark.md", title=_MARKS["title"], date=_MARK_DATE,
+                      updated=_MARK_UPDATED, body=_MARKS["body"], summary=_MARKS["summary"] if summary else "",
+                      byline=tuple(f"ndMarkAuthor{i}n9q" for i in range(authors)))
+    link = urls.Urls(_MARKS["id"] + "/", "")
+    marks = {mark: slot for slot, mark in _item_values(article, link, full).items()}
+    fg = _new_channel("en", "a", "i", "s", "p", "t", "d", "rss")  # no part of an item
+    (rss, atom), = _feedgen_entries(fg, [(article, full)], link)
+    rss_template, atom_template = _template(rss, marks), _template(atom, marks)
+    if rss_template is None or atom_template is None:
+        return None
+    fields = {field[0]: field for field in rss_template.fields + atom_template.fields}
+    # Every value the item shows is one `_item_values` gives: no mark nor date left in the rest.
+    static = rss_template.text + atom_template.text
+    if ({slot for _, slot, _ in fields.values()} != set(marks.values())
+            or re.search(f"ndMark|{_MARK_DATE.year}|{_MARK_UPDATED.year}", static)):
+        return None
+    return rss_template, atom_template, tuple(fields.values())
 
 
 def render_feed(feed: Feed, config: Config, entries: Entries) -> Iterator[tuple[str, bytes]]:
@@ -166,32 +230,39 @@ def _feedgen_channel(feed: Feed, config: Config, link: urls.Urls, kind: str) -> 
 
 def _fill_channels(feed: Feed, config: Config, link: urls.Urls) -> dict[str, tuple[str, str]] | None:
     """Both channels of `feed` (before and after the items) from `_channel_template`, or None
-    when only feedgen can say: an empty value (feedgen refuses it or leaves it out), a
-    character lxml might write otherwise, a date feedgen would refuse."""
+    when only feedgen can say: a date feedgen would refuse, or what `_fill` is unsure of."""
     templates = _channel_templates(config.language, config.author or config.title)
     updated = max(a.updated or a.date for a in feed.items) if feed.items else _EPOCH
     if templates is None or not isinstance(updated, dt.datetime) or updated.tzinfo is None:
         return None
     page = link.absolute(feed.route)
-    raw = {"title": feed.title, "description": feed.description, "id": page, "page": page,
-           "self_rss": link.absolute(urls.feed_route(feed.route, "rss")),
-           "self_atom": link.absolute(urls.feed_route(feed.route, "atom")),
-           "updated_rss": _format_date("rss", updated), "updated_atom": _format_date("atom", updated)}
-    if not all(raw.values()):
+    by_kind, fields = templates
+    values = _fill({"title": feed.title, "description": feed.description, "id": page, "page": page,
+                    "self_rss": link.absolute(urls.feed_route(feed.route, "rss")),
+                    "self_atom": link.absolute(urls.feed_route(feed.route, "atom")),
+                    "updated_rss": _format_date("rss", updated), "updated_atom": _format_date("atom", updated)},
+                   fields)
+    if values is None:
+        return None
+    return {kind: (head.fill(values), tail) for kind, (head, tail) in by_kind.items()}
+
+
+def _fill(raw: dict[str, str], fields: tuple) -> dict[str, str] | None:
+    """The value of each (field, slot, escape) of a template: its slot's value in `raw`, escaped
+    for where it goes; None when only feedgen can say: a value that is empty (feedgen refuses it
+    or leaves it out) or not a str, a character lxml might write otherwise."""
+    if not all(type(value) is str and value for value in raw.values()):
         return None
     text = "".join(raw.values())
-    by_kind, fields = templates
     if _PLAIN.fullmatch(text):  # nothing to escape: the usual case
-        values = {name: raw[slot] for name, slot, _ in fields}
-    elif _UNSURE.search(text):
+        return {name: raw[slot] for name, slot, _ in fields}
+    if not _SURE.fullmatch(text):
         return None
-    else:
-        values = {name: escape(raw[slot]) for name, slot, escape in fields}
-    return {kind: (head.format_map(values), tail) for kind, (head, tail) in by_kind.items()}
+    return {name: escape(raw[slot]) for name, slot, escape in fields}
 
 
 @functools.lru_cache(maxsize=16)
-def _channel_templates(language: str, author: str) -> tuple[dict[str, tuple[str, str]], tuple] | None:
+def _channel_templates(language: str, author: str) -> tuple[dict[str, tuple[_Template, str]], tuple] | None:
     """({kind: (head, tail)}, every (field, slot, escape) of either head) for a site's feeds, or None."""
     try:
         templates = {kind: _channel_template(kind, language, author) for kind in _END}
@@ -199,14 +270,14 @@ def _channel_templates(language: str, author: str) -> tuple[dict[str, tuple[str,
         return None
     if None in templates.values():
         return None
-    fields = {field[0]: field for _, fields, _ in templates.values() for field in fields}
-    return {kind: (head, tail) for kind, (head, _, tail) in templates.items()}, tuple(fields.values())
+    fields = {field[0]: field for head, _ in templates.values() for field in head.fields}
+    return templates, tuple(fields.values())
 
 
-def _channel_template(kind: str, language: str, author: str) -> tuple[str, tuple, str] | None:
-    """feedgen's channel of `kind`, written with `_MARKS` for a feed's own values, as a
-    `str.format` template: (head, (field, slot, escape) for each field, tail), the items going
-    between head and tail. None if a mark could be mistaken for the rest (then: feedgen)."""
+def _channel_template(kind: str, language: str, author: str) -> tuple[_Template, str] | None:
+    """feedgen's channel of `kind`, written with `_MARKS` for a feed's own values: (head, tail),
+    the head a `_Template`, the items going between head and tail. None if a mark could be
+    mistaken for the rest (then: feedgen)."""
     marks = {_MARKS[slot]: slot for slot in ("title", "description", "id", "page")}
     marks.update({_MARKS["self"]: f"self_{kind}", _format_date(kind, _MARK_DATE): f"updated_{kind}"})
     if any(mark in language or mark in author for mark in marks):
@@ -217,11 +288,32 @@ def _channel_template(kind: str, language: str, author: str) -> tuple[str, tuple
     xml = (fg.rss_str if kind == "rss" else fg.atom_str)(pretty=True).decode("utf-8")
     at = xml.rindex(_END[kind])
     head, tail = xml[:at], xml[at:]
-    parts = re.split("(" + "|".join(map(re.escape, marks)) + ")", head)
-    if any(mark in tail for mark in marks):
+    template = _template(head, marks)
+    if template is None or any(mark in tail for mark in marks):
         return None
-    template, fields = [_brace(parts[0])], {}
-    for i in range(1, len(parts), 2):  # each mark must be a whole text node or attribute value
+    return template, tail
+
+
+class _Template(NamedTuple):
+    """Text written by feedgen, with `%s` where its fields go."""
+
+    text: str
+    pick: Callable[[dict[str, str]], str | tuple[str, ...]]  # the fields' values, in the text's order
+    fields: tuple[tuple[str, str, Callable[[str], str]], ...]  # (field, slot, escape), each field once
+
+    def fill(self, values: dict[str, str]) -> str:
+        """The text with each field's value (escaped) from `values`, by field."""
+        return self.text % self.pick(values)  # %: four times quicker than str.format_map here
+
+
+def _template(xml: str, marks: dict[str, str]) -> _Template | None:
+    """`xml`, written by feedgen with `marks` (mark: slot) for values, as a `_Template` whose
+    fields are where the slots go, a slot's text and attribute values apart; None unless each
+    mark is a whole text node or attribute value and the template filled with the marks gives
+    back `xml`."""
+    parts = re.split("(" + "|".join(map(re.escape, sorted(marks, key=len, reverse=True))) + ")", xml)
+    text, names, fields = [parts[0].replace("%", "%%")], [], {}
+    for i in range(1, len(parts), 2):
         before, slot, after = parts[i - 1], marks[parts[i]], parts[i + 1]
         if before.endswith(">") and after.startswith("</"):
             name, escape = f"{slot}_text", _escape_text
@@ -230,16 +322,15 @@ def _channel_template(kind: str, language: str, author: str) -> tuple[str, tuple
         else:
             return None
         fields[name] = (name, slot, escape)
-        template += ["{" + name + "}", _brace(after)]
-    head_template = "".join(template)
+        names.append(name)
+        text += ["%s", after.replace("%", "%%")]
+    if not names:
+        return None
+    template = _Template("".join(text), operator.itemgetter(*names), tuple(fields.values()))
     mark_of = {slot: mark for mark, slot in marks.items()}
-    if head_template.format_map({name: mark_of[slot] for name, slot, _ in fields.values()}) != head:
-        return None  # the template does not give back what feedgen wrote
-    return head_template, tuple(fields.values()), tail
-
-
-def _brace(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
+    if template.fill({name: mark_of[slot] for name, slot, _ in template.fields}) != xml:
+        return None
+    return template
 
 
 def _escape_text(value: str) -> str:
@@ -254,13 +345,15 @@ def _escape_attr(value: str) -> str:
 
 
 def _format_date(kind: str, date: dt.datetime) -> str:
-    """`updated` as feedgen writes it: RFC 822 in RSS's lastBuildDate, ISO 8601 in Atom."""
+    """A date as feedgen writes it: RFC 822 in RSS, ISO 8601 in Atom."""
     return _rfc822(date, date.utcoffset()) if kind == "rss" else date.isoformat()
 
 
-@functools.lru_cache(maxsize=4096)  # feedgen's own formatting, which swaps the locale: 7 µs a call
+@functools.lru_cache(maxsize=4096)  # keyed by the offset too: equal instants in other zones write apart
 def _rfc822(date: dt.datetime, offset: dt.timedelta | None) -> str:
-    return formatRFC2822(date)  # keyed by the offset too: equal instants in other zones write apart
+    """feedgen's `formatRFC2822`, '%a, %d %b %Y %H:%M:%S %z' in the C locale, whose day and month
+    names these are, without switching the locale to C and back (6 µs of its 7; a test compares)."""
+    return date.strftime(f"{_DAYS[date.weekday()]}, %d {_MONTHS[date.month - 1]} %Y %H:%M:%S %z")
 
 
 def make_feed(config: Config, route: str, title: str, description: str,
