@@ -10,24 +10,22 @@ spliced in where feedgen would put them: the bytes are the same as feedgen writi
 the whole feed (a test checks this). Channels and items are feedgen's own text:
 feedgen writes a channel once per kind, and an item once per shape (full content or
 not, summary or not, how many authors), with markers where a feed's or an article's
-own values go (`_template`), which each feed and item fills in escaped as lxml escapes
-them (`_fill`); anything it cannot be sure of is written by feedgen.
+own values go (`feedtext.template`), which each feed and item fills in escaped as lxml
+escapes them (`feedtext.fill`); anything it cannot be sure of is written by feedgen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 
-from . import urls
+from . import feedtext, urls
 from .cache import fingerprint
 from .config import Config
 from .content import Article, Site
@@ -36,20 +34,12 @@ _LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 _RSS_ITEM, _RSS_END = "\n    <item>", "\n  </channel>"
 _ATOM_ENTRY, _ATOM_END = "\n  <entry>", "\n</feed>"
 _END = {"rss": _RSS_END, "atom": _ATOM_END}
-# What lxml writes as is: XML's characters less the C0 and C1 controls, DEL and surrogates
-# (\t, \n and \r are escaped below); any other character sends a feed or item to feedgen.
-# Matched whole (fullmatch), not searched for the others: 2.4 times quicker over a 5 KB body.
-_SURE = re.compile("[\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
-# Of those, the ones lxml writes as they are in text and attributes alike: not & < > " \t \n \r.
-_PLAIN = re.compile("[\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
-# Values no real feed has, where `_template` finds the slots in what feedgen writes.
+# Values no real feed has, where `feedtext.template` finds the slots in what feedgen writes.
 _MARKS = {"title": "ndMarkTitle9q", "description": "ndMarkDescription9q", "id": "ndMarkId9q",
           "page": "ndMarkPage9q", "self": "ndMarkSelf9q", "summary": "ndMarkSummary9q", "body": "ndMarkBody9q"}
 _MARK_DATE = dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
 _MARK_UPDATED = dt.datetime(2002, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a feed without items, as `_set_updated` dates it
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 Entries = dict[str, tuple[str, str]]  # entry key -> (RSS item, Atom entry), as feedgen writes them
 _entry_keys: dict[tuple, str] = {}  # `entry_key`'s answers
@@ -156,7 +146,7 @@ def _feedgen_entries(fg: FeedGenerator, items: Sequence[tuple[Article, bool]],
 
 def _fill_item(article: Article, link: urls.Urls, full: bool) -> tuple[str, str] | None:
     """An article's (RSS item, Atom entry) from `_item_templates`, or None when only feedgen
-    can say: a date feedgen would refuse, or what `_fill` is unsure of."""
+    can say: a date feedgen would refuse, or what `feedtext.fill` is unsure of."""
     updated = article.updated or article.date
     for date in (article.date, updated):
         if not isinstance(date, dt.datetime) or date.tzinfo is None:
@@ -165,16 +155,16 @@ def _fill_item(article: Article, link: urls.Urls, full: bool) -> tuple[str, str]
     if templates is None:
         return None
     rss, atom, fields = templates
-    values = _fill(_item_values(article, link, full), fields)
+    values = feedtext.fill(_item_values(article, link, full), fields)
     return None if values is None else (rss.fill(values), atom.fill(values))
 
 
 def _item_values(article: Article, link: urls.Urls, full: bool) -> dict[str, str]:
     """Every value of an article that its item shows, by slot, as `_add_entry` gives them to feedgen."""
     url = link.absolute(article.route)
-    values = {"title": article.title, "id": url, "published_rss": _format_date("rss", article.date),
-              "published_atom": _format_date("atom", article.date),
-              "updated_atom": _format_date("atom", article.updated or article.date)}
+    values = {"title": article.title, "id": url, "published_rss": feedtext.format_date("rss", article.date),
+              "published_atom": feedtext.format_date("atom", article.date),
+              "updated_atom": feedtext.format_date("atom", article.updated or article.date)}
     if article.summary:
         values["summary"] = article.summary
     if full:
@@ -184,7 +174,8 @@ def _item_values(article: Article, link: urls.Urls, full: bool) -> dict[str, str
 
 
 @functools.lru_cache(maxsize=64)
-def _item_templates(full: bool, summary: bool, authors: int) -> tuple[_Template, _Template, tuple] | None:
+def _item_templates(full: bool, summary: bool,
+                    authors: int) -> tuple[feedtext.Template, feedtext.Template, tuple] | None:
     """(RSS item, Atom entry, every (field, slot, escape) of either) of one shape of item, written
     by `_add_entry` with marks for an article's values; None if feedgen wrote a value of its own.
     Shapes differ in the parts `_add_entry` gives or not; both dates are always written."""
@@ -195,7 +186,7 @@ def _item_templates(full: bool, summary: bool, authors: int) -> tuple[_Template,
     marks = {mark: slot for slot, mark in _item_values(article, link, full).items()}
     fg = _new_channel("en", "a", "i", "s", "p", "t", "d", "rss")  # no part of an item
     (rss, atom), = _feedgen_entries(fg, [(article, full)], link)
-    rss_template, atom_template = _template(rss, marks), _template(atom, marks)
+    rss_template, atom_template = feedtext.template(rss, marks), feedtext.template(atom, marks)
     if rss_template is None or atom_template is None:
         return None
     fields = {field[0]: field for field in rss_template.fields + atom_template.fields}
@@ -230,39 +221,25 @@ def _feedgen_channel(feed: Feed, config: Config, link: urls.Urls, kind: str) -> 
 
 def _fill_channels(feed: Feed, config: Config, link: urls.Urls) -> dict[str, tuple[str, str]] | None:
     """Both channels of `feed` (before and after the items) from `_channel_template`, or None
-    when only feedgen can say: a date feedgen would refuse, or what `_fill` is unsure of."""
+    when only feedgen can say: a date feedgen would refuse, or what `feedtext.fill` is unsure of."""
     templates = _channel_templates(config.language, config.author or config.title)
     updated = max(a.updated or a.date for a in feed.items) if feed.items else _EPOCH
     if templates is None or not isinstance(updated, dt.datetime) or updated.tzinfo is None:
         return None
     page = link.absolute(feed.route)
     by_kind, fields = templates
-    values = _fill({"title": feed.title, "description": feed.description, "id": page, "page": page,
-                    "self_rss": link.absolute(urls.feed_route(feed.route, "rss")),
-                    "self_atom": link.absolute(urls.feed_route(feed.route, "atom")),
-                    "updated_rss": _format_date("rss", updated), "updated_atom": _format_date("atom", updated)},
-                   fields)
+    values = feedtext.fill({"title": feed.title, "description": feed.description, "id": page, "page": page,
+                            "self_rss": link.absolute(urls.feed_route(feed.route, "rss")),
+                            "self_atom": link.absolute(urls.feed_route(feed.route, "atom")),
+                            "updated_rss": feedtext.format_date("rss", updated),
+                            "updated_atom": feedtext.format_date("atom", updated)}, fields)
     if values is None:
         return None
     return {kind: (head.fill(values), tail) for kind, (head, tail) in by_kind.items()}
 
 
-def _fill(raw: dict[str, str], fields: tuple) -> dict[str, str] | None:
-    """The value of each (field, slot, escape) of a template: its slot's value in `raw`, escaped
-    for where it goes; None when only feedgen can say: a value that is empty (feedgen refuses it
-    or leaves it out) or not a str, a character lxml might write otherwise."""
-    if not all(type(value) is str and value for value in raw.values()):
-        return None
-    text = "".join(raw.values())
-    if _PLAIN.fullmatch(text):  # nothing to escape: the usual case
-        return {name: raw[slot] for name, slot, _ in fields}
-    if not _SURE.fullmatch(text):
-        return None
-    return {name: escape(raw[slot]) for name, slot, escape in fields}
-
-
 @functools.lru_cache(maxsize=16)
-def _channel_templates(language: str, author: str) -> tuple[dict[str, tuple[_Template, str]], tuple] | None:
+def _channel_templates(language: str, author: str) -> tuple[dict[str, tuple[feedtext.Template, str]], tuple] | None:
     """({kind: (head, tail)}, every (field, slot, escape) of either head) for a site's feeds, or None."""
     try:
         templates = {kind: _channel_template(kind, language, author) for kind in _END}
@@ -274,12 +251,12 @@ def _channel_templates(language: str, author: str) -> tuple[dict[str, tuple[_Tem
     return templates, tuple(fields.values())
 
 
-def _channel_template(kind: str, language: str, author: str) -> tuple[_Template, str] | None:
+def _channel_template(kind: str, language: str, author: str) -> tuple[feedtext.Template, str] | None:
     """feedgen's channel of `kind`, written with `_MARKS` for a feed's own values: (head, tail),
-    the head a `_Template`, the items going between head and tail. None if a mark could be
+    the head a `feedtext.Template`, the items going between head and tail. None if a mark could be
     mistaken for the rest (then: feedgen)."""
     marks = {_MARKS[slot]: slot for slot in ("title", "description", "id", "page")}
-    marks.update({_MARKS["self"]: f"self_{kind}", _format_date(kind, _MARK_DATE): f"updated_{kind}"})
+    marks.update({_MARKS["self"]: f"self_{kind}", feedtext.format_date(kind, _MARK_DATE): f"updated_{kind}"})
     if any(mark in language or mark in author for mark in marks):
         return None
     fg = _new_channel(language, author, _MARKS["id"], _MARKS["self"], _MARKS["page"], _MARKS["title"],
@@ -288,72 +265,10 @@ def _channel_template(kind: str, language: str, author: str) -> tuple[_Template,
     xml = (fg.rss_str if kind == "rss" else fg.atom_str)(pretty=True).decode("utf-8")
     at = xml.rindex(_END[kind])
     head, tail = xml[:at], xml[at:]
-    template = _template(head, marks)
+    template = feedtext.template(head, marks)
     if template is None or any(mark in tail for mark in marks):
         return None
     return template, tail
-
-
-class _Template(NamedTuple):
-    """Text written by feedgen, with `%s` where its fields go."""
-
-    text: str
-    pick: Callable[[dict[str, str]], str | tuple[str, ...]]  # the fields' values, in the text's order
-    fields: tuple[tuple[str, str, Callable[[str], str]], ...]  # (field, slot, escape), each field once
-
-    def fill(self, values: dict[str, str]) -> str:
-        """The text with each field's value (escaped) from `values`, by field."""
-        return self.text % self.pick(values)  # %: four times quicker than str.format_map here
-
-
-def _template(xml: str, marks: dict[str, str]) -> _Template | None:
-    """`xml`, written by feedgen with `marks` (mark: slot) for values, as a `_Template` whose
-    fields are where the slots go, a slot's text and attribute values apart; None unless each
-    mark is a whole text node or attribute value and the template filled with the marks gives
-    back `xml`."""
-    parts = re.split("(" + "|".join(map(re.escape, sorted(marks, key=len, reverse=True))) + ")", xml)
-    text, names, fields = [parts[0].replace("%", "%%")], [], {}
-    for i in range(1, len(parts), 2):
-        before, slot, after = parts[i - 1], marks[parts[i]], parts[i + 1]
-        if before.endswith(">") and after.startswith("</"):
-            name, escape = f"{slot}_text", _escape_text
-        elif before.endswith('="') and after.startswith('"'):
-            name, escape = f"{slot}_attr", _escape_attr
-        else:
-            return None
-        fields[name] = (name, slot, escape)
-        names.append(name)
-        text += ["%s", after.replace("%", "%%")]
-    if not names:
-        return None
-    template = _Template("".join(text), operator.itemgetter(*names), tuple(fields.values()))
-    mark_of = {slot: mark for mark, slot in marks.items()}
-    if template.fill({name: mark_of[slot] for name, slot, _ in template.fields}) != xml:
-        return None
-    return template
-
-
-def _escape_text(value: str) -> str:
-    """A text node's value as lxml writes it."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-
-
-def _escape_attr(value: str) -> str:
-    """An attribute's value as lxml writes it (in double quotes)."""
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
-
-
-def _format_date(kind: str, date: dt.datetime) -> str:
-    """A date as feedgen writes it: RFC 822 in RSS, ISO 8601 in Atom."""
-    return _rfc822(date, date.utcoffset()) if kind == "rss" else date.isoformat()
-
-
-@functools.lru_cache(maxsize=4096)  # keyed by the offset too: equal instants in other zones write apart
-def _rfc822(date: dt.datetime, offset: dt.timedelta | None) -> str:
-    """feedgen's `formatRFC2822`, '%a, %d %b %Y %H:%M:%S %z' in the C locale, whose day and month
-    names these are, without switching the locale to C and back (6 µs of its 7; a test compares)."""
-    return date.strftime(f"{_DAYS[date.weekday()]}, %d {_MONTHS[date.month - 1]} %Y %H:%M:%S %z")
 
 
 def make_feed(config: Config, route: str, title: str, description: str,

@@ -13,7 +13,7 @@ from feedgen.feed import formatRFC2822  # feedgen.util imported first fails (lxm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsdigest import feeds, urls
+from newsdigest import feeds, feedtext, urls
 from newsdigest.cache import fingerprint
 from newsdigest.config import Config, FeedSettings
 from newsdigest.content import Article
@@ -278,5 +278,5 @@ offsets = st.builds(dt.timezone, st.timedeltas(min_value=-LIMIT, max_value=LIMIT
 @given(date=st.datetimes(timezones=st.one_of(st.sampled_from([*ZONES, None]), st.timezones(), offsets)))
 def test_rfc822_dates_are_feedgens(date):
     """Every year, zone and offset (seconds, microseconds, none) as feedgen's formatRFC2822 writes it."""
-    assert feeds._rfc822.__wrapped__(date, date.utcoffset()) == formatRFC2822(date)
-    assert feeds._format_date("rss", date) == formatRFC2822(date)
+    assert feedtext.rfc822.__wrapped__(date, date.utcoffset()) == formatRFC2822(date)
+    assert feedtext.format_date("rss", date) == formatRFC2822(date)
