@@ -114,7 +114,7 @@ class Thread:
     articles: tuple[Article, ...]
     entities: tuple[tuple[str, str], ...]  # key entities (type, name), most present first
 
-    @property
+    @cached_property  # linked from every article page of the story and many others
     def route(self) -> str:
         return urls.thread_route(self.id)
 
@@ -170,7 +170,7 @@ class EntityRef:
     name: str
     slug: str
 
-    @property
+    @cached_property  # each is shared by the pages that link its entity: ~9 links an article page
     def route(self) -> str:
         return urls.entity_route(self.type, self.slug)
 

@@ -258,3 +258,69 @@ def test_environments_the_inline_code_does_not_fit_get_jinjas(tweak):
     if tweak == "sandboxed":
         with pytest.raises(jinja2.exceptions.SecurityError):
             env.from_string("{{ thing.__class__.__subclasses__() }}").render(context)
+
+
+# ---------------------------------------------------------------- macro calls and block output
+
+MACROS = {
+    "m.html": "{% macro chip(e, kind=None) %}<{{ e }}{% if kind %} {{ kind }}{% endif %}>{% endmacro %}"
+              "{% macro rest(a) %}{{ a }}{{ varargs|join(',') }}{{ kwargs|dictsort }}{% endmacro %}"
+              "{% macro framed(a) %}[{{ a }}:{{ caller(a) }}]{% endmacro %}"
+              "{% macro named(caller=none) %}{{ caller }}{% endmacro %}",
+    "base.html": "<h>{% block head %}H{% endblock %}</h>{% block main %}{% endblock %}"
+                 "{% for i in [1, 2] %}{% block looped scoped %}{{ i }}{% endblock %}{% endfor %}",
+    "mid.html": '{% extends "base.html" %}{% block head %}{{ super() }}+{{ x }}{% endblock %}',
+    "page.html": '{% extends "mid.html" %}{% from "m.html" import chip, rest, framed, named %}'
+                 "{% block main %}{{ chip(x) }}{{ chip(x, 'k<') }}{{ chip(e=x, kind=1) }}{{ chip(x, kind=none) }}"
+                 "{{ rest(1, 2, 3, z=x) }}{% call(v) framed(x) %}in {{ v }}{% endcall %}{{ named('n<') }}"
+                 "{% set inner %}{{ chip(x) }}{% endset %}{{ inner }}{{ chip(chip(x)) }}{% endblock %}"
+                 "{% block looped %}<{{ i }}>{% endblock %}",
+}
+
+
+def _macro_environment(cls: type[jinja2.Environment]) -> jinja2.Environment:
+    return cls(loader=jinja2.DictLoader(MACROS), autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def test_macros_and_blocks_render_as_in_jinja():
+    ours, jinjas = (_macro_environment(cls).get_template("page.html") for cls in (Environment, jinja2.Environment))
+    context = {"x": "<a&>"}
+    assert ours.render(context) == jinjas.render(context)
+    assert "".join(ours.generate(context)) == ours.render(context)
+    assert ours.render(context).startswith("<h>H+&lt;a&amp;&gt;</h><&lt;a&amp;&gt;><&lt;a&amp;&gt; k&lt;>"
+                                           "<&lt;a&amp;&gt; 1><&lt;a&amp;&gt;>1")
+    assert ours.render(context).endswith("<<&lt;a&amp;&gt;>><1><2>")  # a scoped block in a loop
+    # a block's (and the parent template's) output is passed on joined, not piece by piece
+    source = _macro_environment(Environment).loader.get_source(None, "base.html")[0]
+    assert "yield from" not in _macro_environment(Environment).compile(source, raw=True)
+
+
+@pytest.mark.parametrize("call", [
+    "chip()",  # an argument missing: undefined in the macro
+    "chip(1, 2, 3)",  # too many
+    "chip(1, nope=2)",  # a keyword it has not
+    "chip(1, e=2)",  # the same argument twice
+    "chip(1, caller=2)",  # a caller it does not take
+    "framed(1)",  # no caller given
+    "rest(caller=1)",
+])
+def test_macro_call_mistakes_fail_as_in_jinja(call):
+    results = []
+    for cls in (Environment, jinja2.Environment):
+        env = _macro_environment(cls)
+        try:
+            results.append(("ok", env.from_string('{% from "m.html" import chip, rest, framed %}{{ ' + call
+                                                  + " }}").render()))
+        except Exception as exc:  # whichever it is, Jinja's and ours must be the same
+            results.append((type(exc), str(exc)))
+    assert results[0] == results[1]
+
+
+def test_plain_macro_calls_skip_jinjas_general_case(monkeypatch):
+    def general(*args, **kwargs):
+        raise AssertionError("Macro.__call__ was used")
+
+    env = _macro_environment(Environment)
+    template = env.from_string('{% from "m.html" import chip %}{{ chip(x) }}{{ chip(x, kind="k") }}')
+    monkeypatch.setattr(jinja2.runtime.Macro, "__call__", general)
+    assert template.render(x="<") == "<&lt;><&lt; k>"

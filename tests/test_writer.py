@@ -189,3 +189,47 @@ def test_the_search_index_entry_moves_in_after_everything_it_names():
     assert order == ["pagefind/index/new.pf_index", "assets/style.css", "2024/01/01/a/index.html",
                      "threads/t/index.html", "feed.xml", "index.html", "sitemap.xml",
                      "pagefind/pagefind-entry.json"]
+
+
+def test_a_full_build_makes_its_page_folders_ahead_in_another_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    output = tmp_path / "output"
+    routes = [f"2024/01/{i:03d}/story-{i}/" for i in range(300)]
+    with OutputWriter(output) as out:
+        out.prepare_folders(routes)
+        out.folders_ready()
+        assert all((out.tmp_dir / route).is_dir() for route in routes)
+        for route in routes:  # found made: no mkdir for them in this process or a worker
+            rel = out.reserve(route)
+            out.adopt([out.write_claimed(route, f"<p>{rel}</p>", key="k")])
+        out.commit()
+    assert (output / "2024/01/007/story-7/index.html").read_text() == "<p>2024/01/007/story-7/index.html</p>"
+    assert len(list(output.rglob("index.html"))) == 300
+
+
+def test_a_failed_or_abandoned_folder_process_loses_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    routes = [f"a/{i}/" for i in range(300)]
+    with OutputWriter(tmp_path / "output") as out:
+        (out.tmp_dir / "a").write_text("a file where a folder must go")  # every mkdir under it fails
+        out.prepare_folders(routes)
+        out.folders_ready()
+        assert not out._folders  # so writing a page tries its folder itself, and says why it cannot
+        with pytest.raises(Exception, match="cannot write a/0/index.html"):
+            out.write_claimed("a/0/", "<p>", key="k")
+    with OutputWriter(tmp_path / "output") as out:
+        out.prepare_folders(routes)  # left running: the writer's exit stops it before removing staging
+        staging = out.tmp_dir
+    assert not staging.exists()
+
+
+def test_an_incremental_build_makes_no_folders_ahead(site, monkeypatch):
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    write_old(site)
+    build(site)
+    output = site / "output"
+    with OutputWriter(output, previous={rel: ("x", 0, 0) for rel in snapshot(output)}) as out:
+        out.prepare_folders(f"new/{i}/" for i in range(300))
+        assert out._preparing is None
+        out.folders_ready()
+        assert not (out.tmp_dir / "new").exists()
