@@ -98,10 +98,12 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             gc.disable()
             articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                              now=now or dt.datetime.now(dt.UTC), cache=cache)
-            out.prepare_folders(article.route for article in articles)  # made while the site is gathered
+            out.prepare_folders(article.route for article in articles)  # made while the site is gathered,
             registry, thread_notes, registry_errors = load_registries(content_dir)
             report.errors.extend(errors + registry_errors)
             site = gather_site(articles, config, registry=registry, thread_notes=thread_notes)
+            out.prepare_folders([*(t.route for t in site.threads.values()),  # these while it is planned
+                                 *(e.route for e in site.entities.values())])
             days = group_days(site, config.tz)
             gc.freeze()
             gc.set_threshold(max(thresholds[0], YOUNG_GC_THRESHOLD), *thresholds[1:])
@@ -120,7 +122,6 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 key = feed_key(feed, config, keys.stamp)
                 if _claim_feed(out, feed, key):
                     renderer.feed(feed, key)
-            out.folders_ready()
             renderer.render([item for key, item in items.items() if key not in cached])
             report.rendered = renderer.count
             for route, xml in render_digest_feeds(site, days, env, config):

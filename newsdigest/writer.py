@@ -47,6 +47,7 @@ import os
 import shutil
 import signal
 from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -107,8 +108,7 @@ class OutputWriter:
         self.manifest: Manifest = {}  # rel -> (key, size, mtime_ns), every file of the new site
         self.staged: list[str] = []  # rels written this build and not yet moved in
         self.bytes_written = 0  # bytes written this build
-        self._folders: set[str] = set()  # folders this process made in staging
-        self._preparing: tuple[multiprocessing.Process, list[str]] | None = None  # see `prepare_folders`
+        self._maker: tuple[multiprocessing.Process, Connection] | None = None  # see `prepare_folders`
 
     def __enter__(self) -> OutputWriter:
         self._lock_file = _lock(self.output_dir)
@@ -126,10 +126,7 @@ class OutputWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._preparing is not None:
-            self._preparing[0].kill()
-            self._preparing[0].join()
-            self._preparing = None
+        self._stop_maker(kill=True)
         if self.tmp_dir.exists():
             shutil.rmtree(self.tmp_dir, ignore_errors=True)
         if self._lock_file:
@@ -146,35 +143,45 @@ class OutputWriter:
         return True
 
     def prepare_folders(self, routes: Iterable[str]) -> None:
-        """Start making the staging folders of a full build's pages in another process.
+        """Have another process make the staging folders of these routes' pages (in a full build).
 
-        Most pages have a folder of their own (`2024/05/slug/index.html`), and a `mkdir` is
-        kernel time the build would spend while it renders, on both cores: ~0.1 ms each, and
-        up to ten times that on a crowded filesystem. Started before the site is gathered, which
-        runs on one core, it costs the build nothing. An incremental build stages few files:
-        their folders are made as they are written. `folders_ready` waits for them.
+        Most pages have a folder of their own (`2024/05/slug/index.html`), and `mkdir` is kernel
+        time that rendering would spend on both cores: ~0.1 ms a folder, and up to ten times that
+        on a crowded filesystem. Sent while the site is gathered on one core, the folders cost the
+        build nothing. Nothing waits for them: a page whose folder is not made yet makes it itself
+        (`write_claimed`). An incremental build stages few files and makes their folders as it writes.
         """
         from .parallel import worker_count
-        if self.incremental or self._preparing is not None or worker_count() < 2 \
-                or "fork" not in multiprocessing.get_all_start_methods():
+        if self.incremental or worker_count() < 2 or "fork" not in multiprocessing.get_all_start_methods():
             return
-        folders = sorted({urls.output_file(route).rpartition("/")[0] for route in routes} - {""} - self._folders)
-        if len(folders) < PREPARE_MIN:
-            return
-        maker = multiprocessing.get_context("fork").Process(target=_make_folders, args=(self.tmp_dir, folders),
-                                                              name="newsdigest-folders", daemon=True)
-        maker.start()
-        self._preparing = maker, folders
+        folders = sorted({urls.output_file(route).rpartition("/")[0] for route in routes} - {""})
+        if self._maker is None:
+            if len(folders) < PREPARE_MIN:
+                return
+            receiving, sending = multiprocessing.get_context("fork").Pipe(duplex=False)
+            maker = multiprocessing.get_context("fork").Process(
+                target=_make_folders, args=(self.tmp_dir, receiving), name="newsdigest-folders", daemon=True)
+            maker.start()
+            receiving.close()
+            self._maker = maker, sending
+        try:
+            self._maker[1].send(folders)
+        except OSError:  # it has stopped (a folder it could not make): the pages make their own
+            pass
 
-    def folders_ready(self) -> None:
-        """Wait for the folders `prepare_folders` is making; if it failed, writing a page makes its own."""
-        if self._preparing is None:
+    def _stop_maker(self, kill: bool = False) -> None:
+        """End the folder process: when it has made what it was sent, or at once (`kill`)."""
+        if self._maker is None:
             return
-        maker, folders = self._preparing
+        maker, sending = self._maker
+        self._maker = None
+        if kill:
+            maker.kill()
+        else:
+            with contextlib.suppress(OSError):
+                sending.send(None)
+        sending.close()
         maker.join()
-        self._preparing = None
-        if maker.exitcode == 0:
-            self._folders.update(folders)
 
     def reserve(self, route: str, owner: str = "") -> str:
         """Reserve `route` for this build (a second claim on it is an error); its file's path."""
@@ -208,12 +215,13 @@ class OutputWriter:
         """Stage a claimed file (also from a forked worker); returns what `adopt` records."""
         rel = urls.output_file(route)
         payload = data.encode("utf-8") if isinstance(data, str) else data
+        path = os.path.join(self.tmp_dir, rel)
         try:
-            folder = rel.rpartition("/")[0]
-            if folder not in self._folders:  # most pages have a folder of their own: make it, don't fail into it
-                os.makedirs(os.path.join(self.tmp_dir, folder), exist_ok=True)
-                self._folders.add(folder)
-            fd = os.open(os.path.join(self.tmp_dir, rel), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            except FileNotFoundError:  # its folder is not made yet (by `prepare_folders` or a page before)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
                 os.write(fd, payload)
                 st = os.fstat(fd)
@@ -283,6 +291,7 @@ class OutputWriter:
 
     def commit(self) -> None:
         """Put the new site in place: swap the folder (full build) or move the changed files in."""
+        self._stop_maker()  # long done: it had the time the pages took
         if self.incremental:
             self._move_staged()
             return
@@ -323,13 +332,14 @@ class OutputWriter:
         self.previous = {rel: v for rel, v in self.previous.items() if rel not in gone}
 
 
-def _make_folders(root: Path, folders: list[str]) -> None:
-    """`prepare_folders`' process: make `folders` under `root`; exit 1 at the first that fails (the
-    build's own write of a page in it then says why, naming the file)."""
+def _make_folders(root: Path, batches: Connection) -> None:
+    """`prepare_folders`' process: make the folders of each batch it is sent under `root`, until None.
+    It stops at the first it cannot make; the build's own write of a page there says why."""
     try:
-        for folder in folders:
-            os.makedirs(os.path.join(root, folder), exist_ok=True)
-    except OSError:
+        while (folders := batches.recv()) is not None:
+            for folder in folders:
+                os.makedirs(os.path.join(root, folder), exist_ok=True)
+    except (OSError, EOFError):
         raise SystemExit(1) from None
 
 

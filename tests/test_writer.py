@@ -197,30 +197,36 @@ def test_a_full_build_makes_its_page_folders_ahead_in_another_process(tmp_path, 
     routes = [f"2024/01/{i:03d}/story-{i}/" for i in range(300)]
     with OutputWriter(output) as out:
         out.prepare_folders(routes)
-        out.folders_ready()
-        assert all((out.tmp_dir / route).is_dir() for route in routes)
-        for route in routes:  # found made: no mkdir for them in this process or a worker
-            rel = out.reserve(route)
-            out.adopt([out.write_claimed(route, f"<p>{rel}</p>", key="k")])
+        out.prepare_folders(["threads/a/", "threads/b/", "entities/person/x/"])  # a second batch, small
+        maker = out._maker[0]
+        out._stop_maker()  # waits for what it was sent
+        assert maker.exitcode == 0
+        assert all((out.tmp_dir / route).is_dir() for route in [*routes, "threads/b/", "entities/person/x/"])
+        for route in [*routes, "threads/a/", "late/folder/"]:  # made ahead or not, each page is written
+            out.write(route, f"<p>{route}</p>", key="k")
         out.commit()
-    assert (output / "2024/01/007/story-7/index.html").read_text() == "<p>2024/01/007/story-7/index.html</p>"
-    assert len(list(output.rglob("index.html"))) == 300
+    assert (output / "2024/01/007/story-7/index.html").read_text() == "<p>2024/01/007/story-7/</p>"
+    assert (output / "late/folder/index.html").read_text() == "<p>late/folder/</p>"
+    assert len(list(output.rglob("index.html"))) == 302
 
 
-def test_a_failed_or_abandoned_folder_process_loses_nothing(tmp_path, monkeypatch):
+def test_pages_are_written_whatever_becomes_of_the_folder_process(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
     routes = [f"a/{i}/" for i in range(300)]
     with OutputWriter(tmp_path / "output") as out:
         (out.tmp_dir / "a").write_text("a file where a folder must go")  # every mkdir under it fails
         out.prepare_folders(routes)
-        out.folders_ready()
-        assert not out._folders  # so writing a page tries its folder itself, and says why it cannot
-        with pytest.raises(Exception, match="cannot write a/0/index.html"):
-            out.write_claimed("a/0/", "<p>", key="k")
+        maker = out._maker[0]
+        maker.join()
+        assert maker.exitcode == 1  # quietly: no traceback
+        out.prepare_folders(["b/1/", "b/2/"])  # nothing to send it to any more: the pages make their own
+        out.write("b/1/", "<p>", key="k")
+        with pytest.raises(Exception, match="cannot write a/0/index.html"):  # the write says why, naming the file
+            out.write("a/0/", "<p>", key="k")
     with OutputWriter(tmp_path / "output") as out:
-        out.prepare_folders(routes)  # left running: the writer's exit stops it before removing staging
-        staging = out.tmp_dir
-    assert not staging.exists()
+        out.prepare_folders(routes)  # left running by a failed build: stopped before staging is removed
+        staging, maker = out.tmp_dir, out._maker[0]
+    assert not staging.exists() and not maker.is_alive()
 
 
 def test_an_incremental_build_makes_no_folders_ahead(site, monkeypatch):
@@ -230,6 +236,5 @@ def test_an_incremental_build_makes_no_folders_ahead(site, monkeypatch):
     output = site / "output"
     with OutputWriter(output, previous={rel: ("x", 0, 0) for rel in snapshot(output)}) as out:
         out.prepare_folders(f"new/{i}/" for i in range(300))
-        assert out._preparing is None
-        out.folders_ready()
+        assert out._maker is None
         assert not (out.tmp_dir / "new").exists()
