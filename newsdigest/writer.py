@@ -42,12 +42,13 @@ import fcntl
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -108,7 +109,7 @@ class OutputWriter:
         self.manifest: Manifest = {}  # rel -> (key, size, mtime_ns), every file of the new site
         self.staged: list[str] = []  # rels written this build and not yet moved in
         self.bytes_written = 0  # bytes written this build
-        self._maker: tuple[multiprocessing.Process, Connection] | None = None  # see `prepare_folders`
+        self._makers: list[tuple[subprocess.Popen, threading.Thread]] = []  # see `prepare_folders`
 
     def __enter__(self) -> OutputWriter:
         self._lock_file = _lock(self.output_dir)
@@ -126,7 +127,7 @@ class OutputWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._stop_maker(kill=True)
+        self._stop_makers(kill=True)
         if self.tmp_dir.exists():
             shutil.rmtree(self.tmp_dir, ignore_errors=True)
         if self._lock_file:
@@ -150,38 +151,31 @@ class OutputWriter:
         on a crowded filesystem. Sent while the site is gathered on one core, the folders cost the
         build nothing. Nothing waits for them: a page whose folder is not made yet makes it itself
         (`write_claimed`). An incremental build stages few files and makes their folders as it writes.
+        The process is a new small Python, not a fork: a fork would share (and, in the memory
+        the process tree reports, count again) the build's whole heap.
         """
         from .parallel import worker_count
-        if self.incremental or worker_count() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if self.incremental or worker_count() < 2:
             return
         folders = sorted({urls.output_file(route).rpartition("/")[0] for route in routes} - {""})
-        if self._maker is None:
-            if len(folders) < PREPARE_MIN:
-                return
-            receiving, sending = multiprocessing.get_context("fork").Pipe(duplex=False)
-            maker = multiprocessing.get_context("fork").Process(
-                target=_make_folders, args=(self.tmp_dir, receiving), name="newsdigest-folders", daemon=True)
-            maker.start()
-            receiving.close()
-            self._maker = maker, sending
-        try:
-            self._maker[1].send(folders)
-        except OSError:  # it has stopped (a folder it could not make): the pages make their own
-            pass
-
-    def _stop_maker(self, kill: bool = False) -> None:
-        """End the folder process: when it has made what it was sent, or at once (`kill`)."""
-        if self._maker is None:
+        if len(folders) < PREPARE_MIN:
             return
-        maker, sending = self._maker
-        self._maker = None
-        if kill:
-            maker.kill()
-        else:
-            with contextlib.suppress(OSError):
-                sending.send(None)
-        sending.close()
-        maker.join()
+        maker = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MAKE_FOLDERS, str(self.tmp_dir)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Sent from a thread: the pipe holds 64 KB, and this process has the site to gather meanwhile.
+        sender = threading.Thread(target=_send, args=(maker.stdin, b"\0".join(map(os.fsencode, folders))),
+                                  name="newsdigest-folders", daemon=True)
+        sender.start()
+        self._makers.append((maker, sender))
+
+    def _stop_makers(self, kill: bool = False) -> None:
+        """Wait for the folder processes to end (long done by then), or end them at once (`kill`)."""
+        for maker, sender in self._makers:
+            if kill:
+                maker.kill()
+            sender.join()
+            maker.wait()
+        self._makers = []
 
     def reserve(self, route: str, owner: str = "") -> str:
         """Reserve `route` for this build (a second claim on it is an error); its file's path."""
@@ -291,7 +285,7 @@ class OutputWriter:
 
     def commit(self) -> None:
         """Put the new site in place: swap the folder (full build) or move the changed files in."""
-        self._stop_maker()  # long done: it had the time the pages took
+        self._stop_makers()
         if self.incremental:
             self._move_staged()
             return
@@ -332,15 +326,26 @@ class OutputWriter:
         self.previous = {rel: v for rel, v in self.previous.items() if rel not in gone}
 
 
-def _make_folders(root: Path, batches: Connection) -> None:
-    """`prepare_folders`' process: make the folders of each batch it is sent under `root`, until None.
-    It stops at the first it cannot make; the build's own write of a page there says why."""
-    try:
-        while (folders := batches.recv()) is not None:
-            for folder in folders:
-                os.makedirs(os.path.join(root, folder), exist_ok=True)
-    except (OSError, EOFError):
-        raise SystemExit(1) from None
+# The folder process's program (`prepare_folders`): the folders, NUL-separated, on its standard
+# input; made under the folder it is given. It stops at the first it cannot make, quietly: the
+# build's own write of a page there says why, naming the file.
+_MAKE_FOLDERS = """
+import os, sys
+root = os.fsencode(sys.argv[1])
+try:
+    for folder in sys.stdin.buffer.read().split(b"\\0"):
+        os.makedirs(os.path.join(root, folder), exist_ok=True)
+except OSError:
+    sys.exit(1)
+"""
+
+
+def _send(pipe: IO[bytes], payload: bytes) -> None:
+    """Write `payload` to a folder process and close its input (if it has stopped, nothing to do)."""
+    with contextlib.suppress(OSError):
+        pipe.write(payload)
+    with contextlib.suppress(OSError):
+        pipe.close()
 
 
 def _move_rank(rel: str, existed: bool) -> tuple[int, str]:

@@ -194,39 +194,42 @@ def test_the_search_index_entry_moves_in_after_everything_it_names():
 def test_a_full_build_makes_its_page_folders_ahead_in_another_process(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
     output = tmp_path / "output"
-    routes = [f"2024/01/{i:03d}/story-{i}/" for i in range(300)]
+    articles = [f"2024/01/{i:03d}/story-{i}/" for i in range(300)]
+    entities = [f"entities/person/p-{i}/" for i in range(250)]
     with OutputWriter(output) as out:
-        out.prepare_folders(routes)
-        out.prepare_folders(["threads/a/", "threads/b/", "entities/person/x/"])  # a second batch, small
-        maker = out._maker[0]
-        out._stop_maker()  # waits for what it was sent
-        assert maker.exitcode == 0
-        assert all((out.tmp_dir / route).is_dir() for route in [*routes, "threads/b/", "entities/person/x/"])
-        for route in [*routes, "threads/a/", "late/folder/"]:  # made ahead or not, each page is written
+        out.prepare_folders(articles)
+        out.prepare_folders(entities)  # a second batch, a second process
+        out.prepare_folders(["threads/a/"])  # too few to be worth a process
+        makers = [maker for maker, _ in out._makers]
+        assert len(makers) == 2
+        out._stop_makers()  # waits for them
+        assert [maker.returncode for maker in makers] == [0, 0]
+        assert all((out.tmp_dir / route).is_dir() for route in [*articles, *entities])
+        assert not (out.tmp_dir / "threads").exists()
+        for route in [*articles, "threads/a/"]:  # made ahead or not, each page is written
             out.write(route, f"<p>{route}</p>", key="k")
         out.commit()
     assert (output / "2024/01/007/story-7/index.html").read_text() == "<p>2024/01/007/story-7/</p>"
-    assert (output / "late/folder/index.html").read_text() == "<p>late/folder/</p>"
-    assert len(list(output.rglob("index.html"))) == 302
+    assert (output / "threads/a/index.html").read_text() == "<p>threads/a/</p>"
+    assert len(list(output.rglob("index.html"))) == 301
 
 
-def test_pages_are_written_whatever_becomes_of_the_folder_process(tmp_path, monkeypatch):
+def test_pages_are_written_whatever_becomes_of_the_folder_process(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
     routes = [f"a/{i}/" for i in range(300)]
     with OutputWriter(tmp_path / "output") as out:
         (out.tmp_dir / "a").write_text("a file where a folder must go")  # every mkdir under it fails
         out.prepare_folders(routes)
-        maker = out._maker[0]
-        maker.join()
-        assert maker.exitcode == 1  # quietly: no traceback
-        out.prepare_folders(["b/1/", "b/2/"])  # nothing to send it to any more: the pages make their own
-        out.write("b/1/", "<p>", key="k")
+        maker = out._makers[0][0]
+        out._stop_makers()
+        assert maker.returncode == 1
         with pytest.raises(Exception, match="cannot write a/0/index.html"):  # the write says why, naming the file
             out.write("a/0/", "<p>", key="k")
+    assert capfd.readouterr().err == ""  # quietly: no traceback
     with OutputWriter(tmp_path / "output") as out:
         out.prepare_folders(routes)  # left running by a failed build: stopped before staging is removed
-        staging, maker = out.tmp_dir, out._maker[0]
-    assert not staging.exists() and not maker.is_alive()
+        staging, maker = out.tmp_dir, out._makers[0][0]
+    assert not staging.exists() and maker.returncode is not None
 
 
 def test_an_incremental_build_makes_no_folders_ahead(site, monkeypatch):
@@ -236,5 +239,5 @@ def test_an_incremental_build_makes_no_folders_ahead(site, monkeypatch):
     output = site / "output"
     with OutputWriter(output, previous={rel: ("x", 0, 0) for rel in snapshot(output)}) as out:
         out.prepare_folders(f"new/{i}/" for i in range(300))
-        assert out._maker is None
+        assert not out._makers
         assert not (out.tmp_dir / "new").exists()
