@@ -163,7 +163,8 @@ class OutputWriter:
         maker = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MAKE_FOLDERS, str(self.tmp_dir)],
                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Sent from a thread: the pipe holds 64 KB, and this process has the site to gather meanwhile.
-        sender = threading.Thread(target=_send, args=(maker.stdin, b"\0".join(map(os.fsencode, folders))),
+        payload = b"\0".join(map(os.fsencode, folders))
+        sender = threading.Thread(target=_send, args=(maker.stdin, len(payload).to_bytes(8, "big") + payload),
                                   name="newsdigest-folders", daemon=True)
         sender.start()
         self._makers.append((maker, sender))
@@ -326,14 +327,16 @@ class OutputWriter:
         self.previous = {rel: v for rel, v in self.previous.items() if rel not in gone}
 
 
-# The folder process's program (`prepare_folders`): the folders, NUL-separated, on its standard
-# input; made under the folder it is given. It stops at the first it cannot make, quietly: the
-# build's own write of a page there says why, naming the file.
+# The folder process's program (`prepare_folders`): on its standard input, the size of what
+# follows (8 bytes) and the folders, NUL-separated; made under the folder it is given. It reads
+# that many bytes, not to the end: workers forked meanwhile may hold the pipe open. It stops at
+# the first folder it cannot make, quietly: the build's own write of a page there says why.
 _MAKE_FOLDERS = """
 import os, sys
 root = os.fsencode(sys.argv[1])
+size = int.from_bytes(sys.stdin.buffer.read(8), "big")
 try:
-    for folder in sys.stdin.buffer.read().split(b"\\0"):
+    for folder in sys.stdin.buffer.read(size).split(b"\\0"):
         os.makedirs(os.path.join(root, folder), exist_ok=True)
 except OSError:
     sys.exit(1)

@@ -241,3 +241,20 @@ def test_an_incremental_build_makes_no_folders_ahead(site, monkeypatch):
         out.prepare_folders(f"new/{i}/" for i in range(300))
         assert not out._makers
         assert not (out.tmp_dir / "new").exists()
+
+
+def test_the_folder_process_ends_while_forked_workers_hold_its_input_open(tmp_path, monkeypatch):
+    import newsdigest.writer as writer
+
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    held = []
+    monkeypatch.setattr(writer, "_send", lambda pipe, payload: (pipe.write(payload), pipe.flush(), held.append(pipe)))
+    routes = [f"a/{i}/" for i in range(300)]
+    with OutputWriter(tmp_path / "output") as out:
+        out.prepare_folders(routes)  # its input stays open, as in a worker forked meanwhile
+        try:
+            assert out._makers[0][0].wait(timeout=30) == 0  # it read what it was sent, not to an end
+            assert all((out.tmp_dir / route).is_dir() for route in routes)
+        finally:
+            out._makers[0][1].join()
+            held[0].close()
