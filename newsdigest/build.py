@@ -98,11 +98,12 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             gc.disable()
             articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                              now=now or dt.datetime.now(dt.UTC), cache=cache)
-            out.prepare_folders(article.route for article in articles)  # made while the site is gathered,
+            # The pages' folders are made by another process while this one gathers and plans the site.
+            out.prepare_folders(article.route for article in articles)
             registry, thread_notes, registry_errors = load_registries(content_dir)
             report.errors.extend(errors + registry_errors)
             site = gather_site(articles, config, registry=registry, thread_notes=thread_notes)
-            out.prepare_folders([*(t.route for t in site.threads.values()),  # these while it is planned
+            out.prepare_folders([*(t.route for t in site.threads.values()),
                                  *(e.route for e in site.entities.values())])
             days = group_days(site, config.tz)
             gc.freeze()
