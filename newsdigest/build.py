@@ -98,13 +98,14 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             gc.disable()
             articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                              now=now or dt.datetime.now(dt.UTC), cache=cache)
-            # The pages' folders are made by another process while this one gathers and plans the site.
-            out.prepare_folders(article.route for article in articles)
+            # The pages' files are made (empty) by another process while this one gathers and plans the site.
+            out.prepare_files(article.route for article in articles)
             registry, thread_notes, registry_errors = load_registries(content_dir)
             report.errors.extend(errors + registry_errors)
             site = gather_site(articles, config, registry=registry, thread_notes=thread_notes)
-            out.prepare_folders([*(t.route for t in site.threads.values()),
-                                 *(e.route for e in site.entities.values())])
+            feeds = plan_feeds(site, config)
+            out.prepare_files([*(t.route for t in site.threads.values()), *(e.route for e in site.entities.values()),
+                               *(feed_route(f.route, kind) for f in feeds for kind in ("rss", "atom"))])
             days = group_days(site, config.tz)
             gc.freeze()
             gc.set_threshold(max(thresholds[0], YOUNG_GC_THRESHOLD), *thresholds[1:])
@@ -112,7 +113,6 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 gc.enable()
             env = make_environment(config, template_dirs)
             keys = PageKeys(site_stamp(config, template_dirs))
-            feeds = plan_feeds(site, config)
             items = unique_items(feeds, config)
             cached = cache.prune_entries(set(items))  # drops the items of articles changed, gone or in no feed now
             renderer = _Renderer(env, config, out, keys, cache)

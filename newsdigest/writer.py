@@ -60,7 +60,7 @@ T = TypeVar("T")
 
 Manifest = dict[str, tuple[str, int, int]]  # rel -> (input key, size, mtime_ns)
 
-PREPARE_MIN = 200  # fewer folders than this are made as pages are written: a process costs more
+PREPARE_MIN = 200  # fewer files than this are made as pages are written: a process costs more
 SYNC_EACH_MAX = 64  # up to this many staged files are fsynced one by one; beyond, one sync() is cheaper
 PAUSE_ENV = "NEWSDIGEST_TEST_PAUSE_MOVES"  # tests only: the build stops itself (SIGSTOP) before each move
 _SEARCH_ENTRY = urls.search_bundle_route() + "pagefind-entry.json"  # names the rest of the search index
@@ -109,7 +109,8 @@ class OutputWriter:
         self.manifest: Manifest = {}  # rel -> (key, size, mtime_ns), every file of the new site
         self.staged: list[str] = []  # rels written this build and not yet moved in
         self.bytes_written = 0  # bytes written this build
-        self._makers: list[tuple[subprocess.Popen, threading.Thread]] = []  # see `prepare_folders`
+        self._makers: list[tuple[subprocess.Popen, threading.Thread]] = []  # see `prepare_files`
+        self._prepared: set[str] = set()  # rels made empty by them
 
     def __enter__(self) -> OutputWriter:
         self._lock_file = _lock(self.output_dir)
@@ -143,34 +144,37 @@ class OutputWriter:
             return False
         return True
 
-    def prepare_folders(self, routes: Iterable[str]) -> None:
-        """Have another process make the staging folders of these routes' pages (in a full build).
+    def prepare_files(self, routes: Iterable[str]) -> None:
+        """Have another process make these routes' staging files, empty, and their folders (in a full build).
 
-        Most pages have a folder of their own (`2024/05/slug/index.html`), and `mkdir` is kernel
-        time that rendering would spend on both cores: ~0.1 ms a folder, and up to ten times that
-        on a crowded filesystem. Sent while the site is gathered on one core, the folders cost the
-        build nothing. Nothing waits for them: a page whose folder is not made yet makes it itself
-        (`write_claimed`). An incremental build stages few files and makes their folders as it writes.
-        The process is a new small Python, not a fork: a fork would share (and, in the memory
-        the process tree reports, count again) the build's whole heap.
+        Creating a file is most of the kernel's cost of writing a page: its inode and directory
+        entry (~0.03 ms), and its folder's (`2024/05/slug/index.html`: most pages have a folder
+        of their own), up to ten times that on a crowded filesystem. Sent while the site is
+        gathered on one core, they are made on the other, which would be idle; a page then only
+        opens its file and writes. Nothing waits for them: a page whose file is not made yet
+        makes it (and its folder) itself (`write_claimed`), and `commit` removes any made for a
+        page that was not written. An incremental build stages few files and makes them as it
+        writes. The process is a new small Python, not a fork: a fork would share (and, in the
+        memory the process tree reports, count again) the build's whole heap.
         """
         from .parallel import worker_count
         if self.incremental or worker_count() < 2:
             return
-        folders = sorted({urls.output_file(route).rpartition("/")[0] for route in routes} - {""})
-        if len(folders) < PREPARE_MIN:
+        files = [rel for rel in dict.fromkeys(map(urls.output_file, routes)) if rel not in self._prepared]
+        if len(files) < PREPARE_MIN:
             return
-        maker = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MAKE_FOLDERS, str(self.tmp_dir)],
+        self._prepared.update(files)
+        maker = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MAKE_FILES, str(self.tmp_dir)],
                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Sent from a thread: the pipe holds 64 KB, and this process has the site to gather meanwhile.
-        payload = b"\0".join(map(os.fsencode, folders))
+        payload = b"\0".join(map(os.fsencode, files))
         sender = threading.Thread(target=_send, args=(maker.stdin, len(payload).to_bytes(8, "big") + payload),
-                                  name="newsdigest-folders", daemon=True)
+                                  name="newsdigest-files", daemon=True)
         sender.start()
         self._makers.append((maker, sender))
 
     def _stop_makers(self, kill: bool = False) -> None:
-        """Wait for the folder processes to end (long done by then), or end them at once (`kill`)."""
+        """Wait for the file processes to end (long done by then), or end them at once (`kill`)."""
         for maker, sender in self._makers:
             if kill:
                 maker.kill()
@@ -212,14 +216,19 @@ class OutputWriter:
         payload = data.encode("utf-8") if isinstance(data, str) else data
         path = os.path.join(self.tmp_dir, rel)
         try:
+            # Not O_TRUNC: staging starts empty, and the file is new or made empty by `prepare_files`;
+            # truncating an existing file has ext4 write it out at close (0.03 ms more a file).
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            except FileNotFoundError:  # its folder is not made yet (by `prepare_folders` or a page before)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+            except FileNotFoundError:  # its folder is not made yet (by `prepare_files` or a page before)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
             try:
                 os.write(fd, payload)
                 st = os.fstat(fd)
+                if st.st_size != len(payload):  # longer before: not from this build, but never left so
+                    os.ftruncate(fd, len(payload))
+                    st = os.fstat(fd)
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -290,6 +299,7 @@ class OutputWriter:
         if self.incremental:
             self._move_staged()
             return
+        self._remove_unwritten()
         _write_journal(self.journal, {"added": self._added()})
         if not self.output_dir.exists():  # a first build replaces nothing: the kernel writes it back in its time
             os.rename(self.tmp_dir, self.output_dir)
@@ -302,6 +312,16 @@ class OutputWriter:
         os.rename(self.output_dir, old)
         os.rename(self.tmp_dir, self.output_dir)
         shutil.rmtree(old, ignore_errors=True)
+
+    def _remove_unwritten(self) -> None:
+        """Remove the files `prepare_files` made for pages that were not written (none, as the build plans)."""
+        for rel in self._prepared:
+            if rel not in self.manifest:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.tmp_dir / rel)
+                with contextlib.suppress(OSError):
+                    os.removedirs((self.tmp_dir / rel).parent)  # its folders, if nothing else is in them
+        self._prepared = set()
 
     def _added(self) -> list[str]:
         """Files of the new site the manifest this build started from lacks (all of them if there was none)."""
@@ -327,24 +347,31 @@ class OutputWriter:
         self.previous = {rel: v for rel, v in self.previous.items() if rel not in gone}
 
 
-# The folder process's program (`prepare_folders`): on its standard input, the size of what
-# follows (8 bytes) and the folders, NUL-separated; made under the folder it is given. It reads
-# that many bytes, not to the end: workers forked meanwhile may hold the pipe open. It stops at
-# the first folder it cannot make, quietly: the build's own write of a page there says why.
-_MAKE_FOLDERS = """
+# The file process's program (`prepare_files`): on its standard input, the size of what follows
+# (8 bytes) and the files, NUL-separated; each made empty (if not there yet), with its folders,
+# under the folder it is given. It reads that many bytes, not to the end: workers forked
+# meanwhile may hold the pipe open. It stops at the first file it cannot make, quietly: the
+# build's own write of that page says why.
+_MAKE_FILES = """
 import os, sys
 root = os.fsencode(sys.argv[1])
 size = int.from_bytes(sys.stdin.buffer.read(8), "big")
+made = {root}
 try:
-    for folder in sys.stdin.buffer.read(size).split(b"\\0"):
-        os.makedirs(os.path.join(root, folder), exist_ok=True)
+    for rel in sys.stdin.buffer.read(size).split(b"\\0"):
+        path = os.path.join(root, rel)
+        folder = os.path.dirname(path)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
 except OSError:
     sys.exit(1)
 """
 
 
 def _send(pipe: IO[bytes], payload: bytes) -> None:
-    """Write `payload` to a folder process and close its input (if it has stopped, nothing to do)."""
+    """Write `payload` to a file process and close its input (if it has stopped, nothing to do)."""
     with contextlib.suppress(OSError):
         pipe.write(payload)
     with contextlib.suppress(OSError):

@@ -191,35 +191,61 @@ def test_the_search_index_entry_moves_in_after_everything_it_names():
                      "pagefind/pagefind-entry.json"]
 
 
-def test_a_full_build_makes_its_page_folders_ahead_in_another_process(tmp_path, monkeypatch):
+def test_a_full_build_makes_its_page_files_ahead_in_another_process(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
     output = tmp_path / "output"
     articles = [f"2024/01/{i:03d}/story-{i}/" for i in range(300)]
     entities = [f"entities/person/p-{i}/" for i in range(250)]
+    feeds = [f"entities/person/p-{i}/feed.xml" for i in range(250)]
     with OutputWriter(output) as out:
-        out.prepare_folders(articles)
-        out.prepare_folders(entities)  # a second batch, a second process
-        out.prepare_folders(["threads/a/"])  # too few to be worth a process
+        out.prepare_files(articles)
+        out.prepare_files(entities + feeds)  # a second batch, a second process
+        out.prepare_files(["threads/a/"])  # too few to be worth a process
         makers = [maker for maker, _ in out._makers]
         assert len(makers) == 2
         out._stop_makers()  # waits for them
         assert [maker.returncode for maker in makers] == [0, 0]
-        assert all((out.tmp_dir / route).is_dir() for route in [*articles, *entities])
+        made = [out.tmp_dir / route / "index.html" for route in [*articles, *entities]]
+        assert all(path.is_file() and path.stat().st_size == 0 for path in made)
+        assert (out.tmp_dir / feeds[0]).is_file()
         assert not (out.tmp_dir / "threads").exists()
-        for route in [*articles, "threads/a/"]:  # made ahead or not, each page is written
+        for route in [*articles, *entities, *feeds, "threads/a/"]:  # made ahead or not, each file is written
             out.write(route, f"<p>{route}</p>", key="k")
         out.commit()
     assert (output / "2024/01/007/story-7/index.html").read_text() == "<p>2024/01/007/story-7/</p>"
+    assert (output / "entities/person/p-3/feed.xml").read_text() == "<p>entities/person/p-3/feed.xml</p>"
     assert (output / "threads/a/index.html").read_text() == "<p>threads/a/</p>"
-    assert len(list(output.rglob("index.html"))) == 301
+    assert len(list(output.rglob("index.html"))) == 551
 
 
-def test_pages_are_written_whatever_becomes_of_the_folder_process(tmp_path, monkeypatch, capfd):
+def test_a_file_made_ahead_for_a_page_never_written_is_not_published(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    output = tmp_path / "output"
+    routes = [f"a/{i}/" for i in range(300)] + ["b/c/d/"]
+    with OutputWriter(output) as out:
+        out.prepare_files(routes)
+        for route in routes[:-2]:  # a/299/ and b/c/d/ are not written after all
+            out.write(route, "<p>page</p>", key="k")
+        out.commit()
+    assert len(list(output.rglob("*.html"))) == 299
+    assert not (output / "a/299").exists() and not (output / "b").exists()  # nor their emptied folders
+
+
+def test_a_page_shorter_than_the_file_it_finds_leaves_nothing_of_it(tmp_path):
+    with OutputWriter(tmp_path / "output") as out:
+        (out.tmp_dir / "a").mkdir()
+        (out.tmp_dir / "a/index.html").write_text("a much longer text than the page")
+        out.write("a/", "<p>", key="k")
+        out.commit()
+    assert (tmp_path / "output/a/index.html").read_text() == "<p>"
+
+
+def test_pages_are_written_whatever_becomes_of_the_file_process(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
     routes = [f"a/{i}/" for i in range(300)]
     with OutputWriter(tmp_path / "output") as out:
         (out.tmp_dir / "a").write_text("a file where a folder must go")  # every mkdir under it fails
-        out.prepare_folders(routes)
+        out.prepare_files(routes)
         maker = out._makers[0][0]
         out._stop_makers()
         assert maker.returncode == 1
@@ -227,23 +253,23 @@ def test_pages_are_written_whatever_becomes_of_the_folder_process(tmp_path, monk
             out.write("a/0/", "<p>", key="k")
     assert capfd.readouterr().err == ""  # quietly: no traceback
     with OutputWriter(tmp_path / "output") as out:
-        out.prepare_folders(routes)  # left running by a failed build: stopped before staging is removed
+        out.prepare_files(routes)  # left running by a failed build: stopped before staging is removed
         staging, maker = out.tmp_dir, out._makers[0][0]
     assert not staging.exists() and maker.returncode is not None
 
 
-def test_an_incremental_build_makes_no_folders_ahead(site, monkeypatch):
+def test_an_incremental_build_makes_no_files_ahead(site, monkeypatch):
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
     write_old(site)
     build(site)
     output = site / "output"
     with OutputWriter(output, previous={rel: ("x", 0, 0) for rel in snapshot(output)}) as out:
-        out.prepare_folders(f"new/{i}/" for i in range(300))
+        out.prepare_files(f"new/{i}/" for i in range(300))
         assert not out._makers
         assert not (out.tmp_dir / "new").exists()
 
 
-def test_the_folder_process_ends_while_forked_workers_hold_its_input_open(tmp_path, monkeypatch):
+def test_the_file_process_ends_while_forked_workers_hold_its_input_open(tmp_path, monkeypatch):
     import newsdigest.writer as writer
 
     monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
@@ -251,10 +277,10 @@ def test_the_folder_process_ends_while_forked_workers_hold_its_input_open(tmp_pa
     monkeypatch.setattr(writer, "_send", lambda pipe, payload: (pipe.write(payload), pipe.flush(), held.append(pipe)))
     routes = [f"a/{i}/" for i in range(300)]
     with OutputWriter(tmp_path / "output") as out:
-        out.prepare_folders(routes)  # its input stays open, as in a worker forked meanwhile
+        out.prepare_files(routes)  # its input stays open, as in a worker forked meanwhile
         try:
             assert out._makers[0][0].wait(timeout=30) == 0  # it read what it was sent, not to an end
-            assert all((out.tmp_dir / route).is_dir() for route in routes)
+            assert all((out.tmp_dir / route / "index.html").is_file() for route in routes)
         finally:
             out._makers[0][1].join()
             held[0].close()
