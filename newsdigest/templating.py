@@ -105,6 +105,18 @@ class CodeGenerator(_JinjaCodeGenerator):
             x = f"yield concat({x[len('yield from '):]})"
         super().writeline(x, node, extra)
 
+    def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
+        """Jinja's include, but the included template's output is joined (in C) and passed up as
+        one string, not each piece through a loop here (as `writeline` does for blocks)."""
+        if not (self._join_delegated and node.with_context and not node.ignore_missing
+                and isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)):
+            return super().visit_Include(node, frame)
+        self.writeline("template = environment.get_template(", node)
+        self.visit(node.template, frame)
+        self.write(f", {self.name!r})")
+        self.simple_write("concat(template.root_render_func(template.new_context(context.get_all(), True, "
+                          f"{self.dump_local_context(frame)})))", frame)
+
     def _inline_names(self) -> tuple[str, str] | None:
         """This template's two names for `:=`, or None where one more inline form would nest too deep."""
         if self._nested >= self._MAX_NESTED:
@@ -173,14 +185,28 @@ def _call_macro(macro: Macro, eval_ctx, args: tuple, kwargs: dict):
     """`macro(*args, **kwargs)` as `Macro.__call__` does it, without its general case: a macro
     taking no `caller`, `varargs` or `kwargs`, called with arguments it has (~75,000 calls at
     10,000 articles, most of the macros' own cost). Anything else goes to Jinja's code."""
-    names = macro.arguments
-    if (macro.caller or macro.catch_kwargs or macro.catch_varargs or len(args) > len(names)
-            or macro._environment.is_async or (kwargs and not kwargs.keys() <= set(names[len(args):]))):
+    try:
+        positions = macro._argument_positions
+    except AttributeError:  # first call of this macro object: is it plain, and where does each argument go
+        positions = macro._argument_positions = None if (
+            macro.caller or macro.catch_kwargs or macro.catch_varargs or macro._environment.is_async
+        ) else {name: n for n, name in enumerate(macro.arguments)}
+    given = len(args)
+    if positions is None or given > len(positions):
         return macro(eval_ctx, *args, **kwargs)
-    if len(args) < len(names):
-        args = (*args, *[kwargs.get(name, missing) for name in names[len(args):]])
+    if given < len(positions):
+        full = [*args, *[missing] * (len(positions) - given)]
+        for name, value in kwargs.items():
+            n = positions.get(name, -1)
+            if n < given:  # no such argument, or given twice: Jinja's error
+                return macro(eval_ctx, *args, **kwargs)
+            full[n] = value
+        args = full
+    elif kwargs:
+        return macro(eval_ctx, *args, **kwargs)
     out = macro._func(*args)
-    return Markup(out) if eval_ctx.autoescape else out
+    # `Markup(out)` without its Python `__new__`: `out` is a plain string, joined by the macro
+    return str.__new__(Markup, out) if eval_ctx.autoescape else out
 
 
 class Environment(jinja2.Environment):

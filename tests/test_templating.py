@@ -275,6 +275,15 @@ MACROS = {
                  "{{ rest(1, 2, 3, z=x) }}{% call(v) framed(x) %}in {{ v }}{% endcall %}{{ named('n<') }}"
                  "{% set inner %}{{ chip(x) }}{% endset %}{{ inner }}{{ chip(chip(x)) }}{% endblock %}"
                  "{% block looped %}<{{ i }}>{% endblock %}",
+    "inc.html": "<i>{{ x }}{{ i is defined and i }}{{ chip is defined }}</i>",
+    "plain.html": "<p>{{ x is defined }}</p>",
+    "includes.html": '{% from "m.html" import chip %}{% include "inc.html" %}|{% for i in [1, 2] %}'
+                     '{% include "inc.html" %}{% endfor %}|{% set s %}[{% include "inc.html" %}]{% endset %}{{ s }}|'
+                     '{% macro m() %}{% include "inc.html" %}{% endmacro %}{{ m() }}|'
+                     '{% include "no.html" ignore missing %}|{% include ["no.html", "inc.html"] %}|'
+                     '{% include name %}|{% include "plain.html" without context %}'
+                     '{% macro own(a, b=1) %}({{ a }},{{ b }}){% endmacro %}{% for i in [1, 2] %}{{ own(i) }}'
+                     '{{ own(i, b=x) }}{% endfor %}',
 }
 
 
@@ -314,6 +323,16 @@ def test_macro_call_mistakes_fail_as_in_jinja(call):
         except Exception as exc:  # whichever it is, Jinja's and ours must be the same
             results.append((type(exc), str(exc)))
     assert results[0] == results[1]
+
+
+def test_includes_render_as_in_jinja():
+    ours, jinjas = (_macro_environment(cls).get_template("includes.html") for cls in (Environment, jinja2.Environment))
+    context = {"x": "<a&>", "name": "inc.html"}
+    assert ours.render(context) == jinjas.render(context)
+    assert ours.render(context).startswith("<i>&lt;a&amp;&gt;FalseTrue</i>|<i>&lt;a&amp;&gt;1True</i>")
+    # an include's output is passed on joined, not piece by piece
+    source = _macro_environment(Environment).loader.get_source(None, "includes.html")[0]
+    assert "concat(template.root_render_func(" in _macro_environment(Environment).compile(source, raw=True)
 
 
 def test_plain_macro_calls_skip_jinjas_general_case(monkeypatch):
