@@ -222,7 +222,7 @@ class _Renderer:
         """(files written, (rel, manifest row) of pages found unchanged, feed items made) for a chunk of jobs."""
         from .feeds import entry_key, make_entries, render_feed
         from .plan import DeferredPage
-        from .render import render
+        from .render import page_payload, render
         written, reused = [], []
         made = make_entries([job for kind, job in chunk if kind == "entry"], self.config)
         feeds = [job[0] for kind, job in chunk if kind == "feed"]
@@ -240,7 +240,7 @@ class _Renderer:
                     reused.append((rel, old))
                     continue
                 html = render(self.env, page.template, **page.context)
-                written.append(self.out.write_claimed(route, html, key))
+                written.append(self.out.write_claimed(route, page_payload(html, page.context), key))
             elif kind == "feed":
                 feed, key = job
                 for route, xml in render_feed(feed, self.config, entries):

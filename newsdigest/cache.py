@@ -284,15 +284,15 @@ def _connection(path: Path) -> Callable[[], sqlite3.Connection]:
     return connection
 
 
-def body_reader(path: Path) -> Callable[[str], str]:
-    """rel -> the body HTML of the article as this build loaded it, read from the cache at `path`."""
+def body_reader(path: Path) -> Callable[[str], bytes]:
+    """rel -> the body HTML (UTF-8) of the article as this build loaded it, read from the cache at `path`."""
     connection = _connection(path)
 
-    def read(rel: str) -> str:
+    def read(rel: str) -> bytes:
         row = connection().execute("SELECT body FROM articles WHERE rel = ?", (rel,)).fetchone()
         if row is None:
             raise LookupError(f"{path}: no body for content/articles/{rel}; delete .cache/ and build again")
-        return row[0].decode("utf-8")
+        return row[0]
 
     return read
 

@@ -41,10 +41,10 @@ class _BodySource:
     """Where bodies of articles loaded without them are read from: the build cache of the running build."""
 
     def __init__(self) -> None:
-        self.read: Callable[[str], str] = self._none
+        self.read: Callable[[str], bytes] = self._none  # rel -> the body HTML in UTF-8
 
     @staticmethod
-    def _none(rel: str) -> str:
+    def _none(rel: str) -> bytes:
         raise LookupError(f"content/articles/{rel}: the body was not loaded")
 
 
@@ -81,7 +81,12 @@ class Article:
     @property
     def body_html(self) -> str:
         """The body's HTML; an article loaded without its body reads it from the build cache."""
-        return self.body if self.body is not None else _bodies.read(self.source)
+        return self.body if self.body is not None else _bodies.read(self.source).decode("utf-8")
+
+    @property
+    def body_utf8(self) -> bytes:
+        """The body's HTML in UTF-8, as the build cache keeps it (see `render.page_payload`)."""
+        return self.body.encode("utf-8") if self.body is not None else _bodies.read(self.source)
 
     @property
     def key(self) -> str:

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from . import charts, seo, urls
 from .config import Config
@@ -26,6 +27,23 @@ from .plan import DeferredPage
 from .related import RelatedStories
 from .search import SearchFilters, article_markers, choose_filters, entity_markers, thread_markers
 from .templating import Environment
+
+# Where an article page shows its body (`body` in article.html's context): `page_payload` puts
+# the body's stored UTF-8 bytes there. Control characters never reach a page from content.
+BODY_MARK = Markup("\x00newsdigest:article-body\x00")
+
+
+def page_payload(html: str, context: dict) -> str | bytes:
+    """What to write for a rendered page: with its article's body spliced in as stored, in UTF-8.
+
+    A body is most of an article page, and most bodies hold a curly quote or a dash: put
+    into the page's text, it makes the whole page two bytes a character, to decode, copy and
+    encode again, ~40 µs a page. Spliced in as bytes, only the rest of the page is encoded.
+    """
+    article = context.get("article")
+    if type(article) is not Article or BODY_MARK not in html:
+        return html
+    return article.body_utf8.join([part.encode("utf-8") for part in html.split(BODY_MARK)])
 
 
 def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -172,7 +190,7 @@ def render_article(article: Article, env, ctx: _Context) -> str:
     groups = ctx.entities_of(article)
     # The story's feed and the site's: each person's, organisation's and place's feeds are advertised
     # on its page, one click away; four <link>s more per article weigh 27 MB at 50,000 articles.
-    return render(env, "article.html", page_title=article.title, article=article, thread=thread,
+    return render(env, "article.html", page_title=article.title, article=article, body=BODY_MARK, thread=thread,
                   entity_groups=groups, canonical=article.route,
                   feeds=([(thread.route, f"Story: {thread.title}")] if thread and len(thread.articles) > 1
                          else []) + [("", ctx.config.title)],

@@ -331,3 +331,28 @@ def test_article_text_read_back_from_the_cache_on_a_later_build(story_site, monk
     ties = page(story_site, "2024/01/15/ties/")
     assert text_of(ties, ".body h2") == ["SUBHEAD"] and "First day." in ties.css_first(".body").text()
     assert text_of(page(story_site, "2024/01/16/quake/"), "h1") == ["Earthquake hits the coast"]
+
+
+def test_an_article_body_reaches_its_page_as_written_whatever_its_characters(site, monkeypatch):
+    # the body goes in as the cache's UTF-8 bytes (`render.page_payload`): around it, a page of
+    # one-byte, two-byte and four-byte characters, in the title and in the body
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "1")
+    body = "“Quoted,” she said — 50 € — and 🙂.\n\nA second paragraph, <b>not bold</b>."
+    article(site, "2024/05/01/quotes.md", "Café “talks” 🙂", "2024-05-01T09:00:00+00:00", body=body)
+    build(site)
+    html = (site / "output/2024/05/01/quotes/index.html").read_text(encoding="utf-8")
+    assert html.count("<p>“Quoted,” she said — 50 € — and 🙂.</p>") == 1
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in html and "\x00" not in html
+    assert text_of(page(site, "2024/05/01/quotes/"), "h1") == ["Café “talks” 🙂"]
+
+
+def test_a_site_template_may_show_the_body_its_own_way(site):
+    source = (Path(__file__).resolve().parent.parent / "templates" / "article.html").read_text(encoding="utf-8")
+    assert "{{ body }}" in source
+    write(site / "templates" / "article.html", source.replace(
+        "{{ body }}", "<section class='mine'>{{ article.body_html|safe }}</section>{{ body }}"))
+    article(site, "2024/05/01/a.md", "A", "2024-05-01T09:00:00+00:00", body="Été “ok”.")
+    build(site)
+    html = (site / "output/2024/05/01/a/index.html").read_text(encoding="utf-8")
+    assert html.count("<p>Été “ok”.</p>") == 2  # once as text, once spliced in
+    assert "<section class='mine'><p>Été “ok”.</p>\n</section><p>" in html
