@@ -224,9 +224,11 @@ class OutputWriter:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
             try:
-                os.write(fd, payload)
+                done = os.write(fd, payload)
+                while done < len(payload):  # a short write (a full disk says why on the next)
+                    done += os.write(fd, memoryview(payload)[done:])
                 st = os.fstat(fd)
-                if st.st_size != len(payload):  # longer before: not from this build, but never left so
+                if st.st_size > len(payload):  # longer before: not from this build, but never left so
                     os.ftruncate(fd, len(payload))
                     st = os.fstat(fd)
             finally:

@@ -284,3 +284,15 @@ def test_the_file_process_ends_while_forked_workers_hold_its_input_open(tmp_path
         finally:
             out._makers[0][1].join()
             held[0].close()
+
+
+def test_a_short_write_is_carried_on_to_the_end(tmp_path, monkeypatch):
+    import newsdigest.writer as writer
+
+    real_write = os.write
+    monkeypatch.setattr(writer.os, "write", lambda fd, data: real_write(fd, bytes(data[:3])))
+    with OutputWriter(tmp_path / "output") as out:
+        out.write("a/", "<p>a page longer than three bytes</p>", key="k")
+        monkeypatch.undo()
+        out.commit()
+    assert (tmp_path / "output/a/index.html").read_text() == "<p>a page longer than three bytes</p>"
