@@ -304,7 +304,8 @@ def hugo_site(n: int) -> tuple[Path, list[str]] | None:
     return site, [str(binary), "--quiet", "--source", str(site)]
 
 
-def bench_hugo(site: Path, results: list[dict]) -> dict:
+def hugo_summary(site: Path, results: list[dict]) -> dict:
+    """Hugo's cold builds of `site`: the runs, their medians, peak memory and its output."""
     return {"runs": _strip(results), "median_wall": _median(results, "wall"), "median_cpu": _median(results, "cpu"),
             "peak_rss": max(r["peak_rss"] for r in results), **tree_size(site / "public")}
 
@@ -328,7 +329,7 @@ def bench_size(n: int, runs: int, with_hugo: bool, with_add: bool = True, with_s
         print(line, flush=True)
     result["cold"] = _summary(colds)
     if hugo:
-        result["hugo"] = bench_hugo(hugo[0], hugos)
+        result["hugo"] = hugo_summary(hugo[0], hugos)
         result["pair_ratios"] = [ours["wall"] / theirs["wall"] for ours, theirs in zip(colds, hugos, strict=True)]
     result["output"] = tree_size(site / "output")
     result["output"]["fits_pages"] = result["output"]["bytes"] <= PAGES_LIMIT
@@ -445,8 +446,7 @@ def _print_head(columns: list[str]) -> None:
 def print_table(results: list[dict]) -> None:
     mb = 1e6
     _print_head(["articles", "cold build", "CPU s", "Hugo cold", "ratio", "each pair", "peak RSS (tree)", "Hugo RSS",
-                 "files",
-                 "output MB (≤ 1000)", "no change", "one edit", "one edit (preview)", "one added"])
+                 "files", "output MB (≤ 1000)", "no change", "one edit", "one edit (preview)", "one added"])
     for r in results:
         hugo = r.get("hugo") or {}
         ratio = f"{r['cold']['median_wall'] / hugo['median_wall']:.2f}×" if hugo else "–"
