@@ -31,6 +31,7 @@ from .versions import Version, read_versions
 
 if TYPE_CHECKING:  # the registry and the worker pool are imported where used: quick rebuilds need neither
     from .entity_registry import RegistryEntry
+    from .parallel import Aside
 
 log = logging.getLogger(__name__)
 
@@ -486,13 +487,16 @@ def gather_site(articles: Sequence[Article], config: Config, *,
                 thread_notes: dict[str, ThreadNote] | None = None) -> Site:
     """Resolve entities across articles and group articles into threads and entity pages."""
     from .entity_registry import resolve_entities
+    from .parallel import Aside
     thread_notes = thread_notes or {}
     mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
     hidden = {(e.type, e.name) for e in registry if e.hide}
     articles = [_canonical(a, mapping, hidden, thread_notes) for a in articles]
+    # Ranking entities' company is the longest step and needs only the articles: the other core does it meanwhile.
+    related = Aside(_related_entities, articles, config.entities.related, size=len(articles))
     articles.sort(key=lambda a: (a.date, a.key), reverse=True)
     threads = _gather_threads(articles, thread_notes)
-    entities = _gather_entities(articles, threads, registry, config)
+    entities = _gather_entities(articles, threads, registry, related)
     redirects = [Redirect(urls.thread_route(n.id), urls.thread_route(_final(n.id, thread_notes)))
                  for n in thread_notes.values() if n.merge_into]
     redirects += _entity_redirects(registry, mapping, entities, {t.route for t in threads.values()})
@@ -544,8 +548,9 @@ def _gather_threads(articles: Sequence[Article], notes: dict[str, ThreadNote]) -
     return threads
 
 
-def _gather_entities(articles: Sequence[Article], threads: dict[str, Thread],
-                     registry: Sequence[RegistryEntry], config: Config) -> dict[tuple[str, str], Entity]:
+def _gather_entities(articles: Sequence[Article], threads: dict[str, Thread], registry: Sequence[RegistryEntry],
+                     related: Aside[dict[tuple[str, str], tuple[tuple[str, str], ...]]]) \
+        -> dict[tuple[str, str], Entity]:
     """Entities by (type, name), from canonical articles, newest first."""
     by_key: dict[tuple[str, str], list[Article]] = defaultdict(list)
     thread_ids: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)  # the shown threads, as they come
@@ -557,17 +562,17 @@ def _gather_entities(articles: Sequence[Article], threads: dict[str, Thread],
                 by_key[(kind, name)].append(article)
                 if shown:
                     thread_ids[(kind, name)][tid] = None
-    related = _related_entities(articles, by_key, config.entities.related)
     notes = {(e.type, e.name): e for e in registry}
     md = Markdown()
     slugs = _entity_slugs(by_key, notes)
+    companies = related.result()
     entities = {}
     for key in sorted(by_key):
         note = notes.get(key)
         entities[key] = Entity(
             type=key[0], name=key[1], slug=slugs[key], articles=tuple(by_key[key]),
             threads=tuple(thread_ids.get(key, ())),
-            related=related.get(key, ()),
+            related=companies.get(key, ()),
             description_html=md.render(note.description) if note and note.description else "",
             aliases=tuple(note.aliases) if note else ())
     return entities
@@ -608,13 +613,15 @@ def _entity_redirects(registry: Sequence[RegistryEntry], mapping, entities, take
     return [Redirect(route, target) for route, target in out.items()]
 
 
-def _related_entities(articles: Sequence[Article], by_key, limit: int):
+def _related_entities(articles: Sequence[Article], limit: int) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
     """Entities mentioned with each entity, ranked by local mutual information (count x PMI)."""
     if limit <= 0:
         return {}
     n = len(articles) or 1
+    mentions = Counter((kind, name) for article in articles for kind, names in article.entities.items()
+                       for name in names)
     # Pairs counted as ints (index of a * size + index of b), in C: a big archive has millions of pairs.
-    keys = sorted(by_key)
+    keys = sorted(mentions)
     index = {key: i for i, key in enumerate(keys)}
     size = len(keys)
     pair_counts: Counter = Counter()
@@ -627,7 +634,7 @@ def _related_entities(articles: Sequence[Article], by_key, limit: int):
         if c < min_count:
             continue
         a, b = keys[pair // size], keys[pair % size]
-        score = c * math.log(n * c / (len(by_key[a]) * len(by_key[b])) + 1e-9)
+        score = c * math.log(n * c / (mentions[a] * mentions[b]) + 1e-9)
         if score <= 0 and n >= 20:
             continue
         scored[a].append((-score, -c, b))

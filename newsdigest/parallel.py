@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -95,6 +96,47 @@ def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: 
                 yield done.pop(wanted)
     finally:
         _job, _items, _bounds, _next = None, (), [], None
+
+
+class Aside(Generic[R]):
+    """`fn(*args)` worked out in a forked process while this one goes on; `result()` waits for it.
+
+    For the work of one core that would otherwise wait: while the site is gathered, the
+    other core is idle. The fork shares what the work reads, and its result comes back
+    pickled over a pipe. For small work, where fork is missing, with one core, or should the fork fail,
+    `result()` works it out here instead (raising its errors here, too).
+    """
+
+    def __init__(self, fn: Callable[..., R], *args, size: int) -> None:
+        """`size`: how many items the work has; below `MIN_PARALLEL`, a fork costs more than it saves."""
+        self._fn, self._args = fn, args
+        self._pid: int | None = None
+        if size < MIN_PARALLEL or worker_count() < 2 or not hasattr(os, "fork"):
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the fork: work, send the result, and end without running this process's exit handlers
+            status = 1
+            try:
+                os.close(read)
+                with open(write, "wb") as pipe:
+                    pipe.write(pickle.dumps(fn(*args), pickle.HIGHEST_PROTOCOL))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def result(self) -> R:
+        if self._pid is None:
+            return self._fn(*self._args)
+        pid, self._pid = self._pid, None
+        with open(self._read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0:  # it failed: here, its error (if it is one) reaches the caller
+            return self._fn(*self._args)
+        return pickle.loads(data)
 
 
 def _collect(theirs, done: dict[int, object]) -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from newsdigest.parallel import map_chunks
+from newsdigest.parallel import MIN_PARALLEL, Aside, map_chunks, worker_count
 
 
 def _slow_pids(chunk: list[int]) -> list[tuple[int, int]]:
@@ -41,3 +41,24 @@ def test_an_error_in_a_chunk_reaches_the_caller():
 
     with pytest.raises(ValueError, match="bad item 700"):
         list(map_chunks(job, list(range(1000)), workers=2, chunk_size=100))
+
+
+def _pid_and(value: str) -> tuple[int, str]:
+    return os.getpid(), value
+
+
+@pytest.mark.skipif(worker_count() < 2, reason="one core: aside work is done here")
+def test_aside_work_is_done_by_another_process_while_this_one_goes_on():
+    aside = Aside(_pid_and, "done", size=MIN_PARALLEL)
+    pid, value = aside.result()
+    assert value == "done" and pid != os.getpid()
+    assert Aside(_pid_and, "small", size=MIN_PARALLEL - 1).result() == (os.getpid(), "small")  # not worth a fork
+
+
+def test_an_error_in_aside_work_reaches_the_caller():
+    def fail(message: str) -> None:
+        raise ValueError(message)
+
+    aside = Aside(fail, "bad input", size=MIN_PARALLEL)
+    with pytest.raises(ValueError, match="bad input"):
+        aside.result()

@@ -24,3 +24,18 @@ def test_story_windows_centre_each_article_of_its_story():
     assert windows == [["a0", "a1", "a2"], ["a0", "a1", "a2"], ["a1", "a2", "a3"], ["a2", "a3", "a4"],
                        ["a3", "a4", "a5"], ["a4", "a5", "a6"], ["a4", "a5", "a6"]]
     assert ctx.position(thread, _articles(9)[8]) == 0  # not in the story: its start
+
+
+def test_entities_company_is_the_same_worked_out_aside_or_here(monkeypatch):
+    """Big sites rank each entity's company in another process (`parallel.Aside`), small ones here."""
+    def entities(i: int) -> dict[str, tuple[str, ...]]:
+        return {"person": tuple(f"Person {j % 12}" for j in (i, i * 7 + 1, i // 3)), "place": (f"Place {i % 5}",)}
+
+    articles = [Article(slug=f"a{i}", source=f"a{i}.md", title=f"A{i}", date=START + dt.timedelta(hours=i), body="",
+                        thread=f"story-{i % 30}", entities=entities(i)) for i in range(300)]
+    config = Config()
+    aside = gather_site(articles, config)
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "1")
+    here = gather_site(articles, config)
+    assert {k: e.related for k, e in aside.entities.items()} == {k: e.related for k, e in here.entities.items()}
+    assert any(e.related for e in here.entities.values())
