@@ -81,6 +81,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         from .content import gather_site, load_articles, load_registries
         from .digest import group_days
         from .feeds import feed_key, plan_feeds, unique_items
+        from .parallel import Aside
         from .plan import PageKeys, site_stamp
         from .render import make_environment
         from .render_digest import render_digest_feeds
@@ -103,6 +104,9 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             registry, thread_notes, registry_errors = load_registries(content_dir)
             report.errors.extend(errors + registry_errors)
             site = gather_site(articles, config, registry=registry, thread_notes=thread_notes)
+            keys = PageKeys(site_stamp(config, template_dirs))
+            shared = [*site.threads.values(), *site.entities.values(), site]
+            digests = Aside(keys.shared_digests, shared, size=len(shared))  # the other core is idle till the pool forks
             feeds = plan_feeds(site, config)
             out.prepare_files([*(t.route for t in site.threads.values()), *(e.route for e in site.entities.values()),
                                *(feed_route(f.route, kind) for f in feeds for kind in ("rss", "atom"))])
@@ -112,7 +116,6 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             if collecting:
                 gc.enable()
             env = make_environment(config, template_dirs)
-            keys = PageKeys(site_stamp(config, template_dirs))
             items = unique_items(feeds, config)
             cached = cache.prune_entries(set(items))  # drops the items of articles changed, gone or in no feed now
             renderer = _Renderer(env, config, out, keys, cache)
@@ -123,6 +126,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 key = feed_key(feed, config, keys.stamp)
                 if _claim_feed(out, feed, key):
                     renderer.feed(feed, key)
+            keys.adopt(digests.result(), shared)
             renderer.render([item for key, item in items.items() if key not in cached])
             report.rendered = renderer.count
             for route, xml in render_digest_feeds(site, days, env, config):

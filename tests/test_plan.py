@@ -8,6 +8,7 @@ from dataclasses import replace
 from markupsafe import Markup
 
 from newsdigest.content import Article, Entity
+from newsdigest.parallel import MIN_PARALLEL, Aside
 from newsdigest.plan import PageKeys, PlannedPage
 
 DAY = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -47,3 +48,17 @@ def test_keys_of_one_build_remember_each_article_by_itself():
     one, moved = _article("one"), _article("one", date=DAY + dt.timedelta(hours=1))
     first = keys.key(PlannedPage("entity.html", {"entity": _entity(one)}))
     assert keys.key(PlannedPage("entity.html", {"entity": _entity(moved)})) != first
+
+
+def test_digests_worked_out_aside_give_the_keys_worked_out_here():
+    """A build works out its entities' and stories' digests in a fork (`Aside`) and adopts them."""
+    articles = [_article(f"a{i}", DAY + dt.timedelta(hours=i)) for i in range(MIN_PARALLEL)]
+    entities = [Entity("person", f"P{i}", f"p{i}", articles=tuple(articles[i:i + 3]), threads=())
+                for i in range(MIN_PARALLEL)]
+    here, adopted = PageKeys("stamp"), PageKeys("stamp")
+    digests = Aside(adopted.shared_digests, entities, size=len(entities)).result()
+    adopted.adopt(digests, entities)
+    assert len(digests) == len(entities)
+    pages = [PlannedPage("entity.html", {"entity": e, "articles": e.articles}) for e in entities]
+    assert [adopted.key(p) for p in pages] == [here.key(p) for p in pages]
+    assert len({adopted.key(p) for p in pages}) == len(pages)
