@@ -14,7 +14,7 @@ import datetime as dt
 import gc
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +28,7 @@ from .writer import OutputWriter, recover
 
 if TYPE_CHECKING:
     from .content import Article, Site
+    from .digest import Day
     from .feeds import Entries, Feed
     from .plan import DeferredPage, PageKeys, PlannedPage
     from .search import SearchReport
@@ -110,7 +111,6 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             feeds = plan_feeds(site, config)
             out.prepare_files([*(t.route for t in site.threads.values()), *(e.route for e in site.entities.values()),
                                *(feed_route(f.route, kind) for f in feeds for kind in ("rss", "atom"))])
-            days = group_days(site, config.tz)
             gc.freeze()
             gc.set_threshold(max(thresholds[0], YOUNG_GC_THRESHOLD), *thresholds[1:])
             if collecting:
@@ -119,7 +119,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             items = unique_items(feeds, config)
             cached = cache.prune_entries(set(items))  # drops the items of articles changed, gone or in no feed now
             renderer = _Renderer(env, config, out, keys, cache)
-            for route, page in plan_pages(site, days, config):
+            for route, page in plan_pages(site, config):
                 report.pages += 1
                 renderer.page(out.reserve(route, owner=route), route, page)
             for feed in feeds:
@@ -127,7 +127,16 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 if _claim_feed(out, feed, key):
                     renderer.feed(feed, key)
             keys.adopt(digests.result(), shared)
-            renderer.render([item for key, item in items.items() if key not in cached])
+            days: list[Day] = []
+
+            def day_pages() -> None:
+                """The days' pages, planned and rendered here once the workers have started on the rest."""
+                days.extend(group_days(site, config.tz))
+                for route, page in plan_day_pages(site, days, config):
+                    report.pages += 1
+                    renderer.render_here(out.reserve(route, owner=route), route, page)
+
+            renderer.render([item for key, item in items.items() if key not in cached], first=day_pages)
             report.rendered = renderer.count
             for route, xml in render_digest_feeds(site, days, env, config):
                 out.write(route, xml, owner=route)
@@ -165,13 +174,20 @@ def _counts(report: BuildReport) -> dict:
             if f.name not in ("errors", "search", "seconds", "rendered", "written")}
 
 
-def plan_pages(site: Site, days, config: Config) -> Iterator[tuple[str, PlannedPage | DeferredPage]]:
-    """Every HTML page (and newsletter) of the site, planned (article pages deferred), in a stable order."""
+def plan_pages(site: Site, config: Config) -> Iterator[tuple[str, PlannedPage | DeferredPage]]:
+    """Every HTML page of the site but the days' (`plan_day_pages`), planned (most deferred), in a stable order."""
     from .plan import PlanningEnvironment
     from .render import render_site
+    yield from render_site(site, PlanningEnvironment(), config)
+
+
+def plan_day_pages(site: Site, days: Sequence[Day], config: Config) -> Iterator[tuple[str, PlannedPage]]:
+    """The pages of the days: the archive, the front page, each day's digest and newsletter, in a stable order."""
+    from .plan import PlanningEnvironment
+    from .render import render_archive
     from .render_digest import render_digest_pages
     planner = PlanningEnvironment()
-    yield from render_site(site, planner, config, days)
+    yield from render_archive(site, planner, config, days)
     yield from render_digest_pages(site, days, planner, config)
 
 
@@ -203,16 +219,25 @@ class _Renderer:
     def page(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
         self.pages.append(("page", (rel, route, page)))
 
+    def render_here(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
+        """Render a page in this process, now (the workers never see it)."""
+        written, reused, _ = self._render_chunk([("page", (rel, route, page))])
+        self.out.adopt(written)
+        for rel, old in reused:
+            self.out.reuse(rel, old)
+        self.count += len(written)
+
     def feed(self, feed: Feed, key: str) -> None:
         """A feed pair to render, with its `feeds.feed_key` (hashed once, here, not again in a worker)."""
         self.feeds.append(("feed", (feed, key)))
 
-    def render(self, missing_items: list[tuple[Article, bool]]) -> None:
-        """Render the pages and feeds collected, making first the feed items (article, full content) the cache lacks."""
+    def render(self, missing_items: list[tuple[Article, bool]], first: Callable[[], None] | None = None) -> None:
+        """Render the pages and feeds collected, making first the feed items (article, full content) the cache
+        lacks; `first()` is this process's own work, done while the workers start (`parallel.map_chunks`)."""
         from .parallel import map_chunks
         jobs = [("entry", item) for item in missing_items] + self.pages + self.feeds
         unchanged = 0
-        for written, reused, entries in map_chunks(self._render_chunk, jobs, chunk_size=64):
+        for written, reused, entries in map_chunks(self._render_chunk, jobs, chunk_size=64, first=first):
             self.out.adopt(written)
             for rel, old in reused:
                 self.out.reuse(rel, old)

@@ -64,11 +64,17 @@ def _run_claimed(_task: int) -> tuple[int | None, object]:
 
 
 def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: int | None = None,
-               chunk_size: int | None = None) -> Iterator[R]:
-    """`job(chunk)` for consecutive chunks of `items`, in parallel when it pays; results in order."""
+               chunk_size: int | None = None, first: Callable[[], None] | None = None) -> Iterator[R]:
+    """`job(chunk)` for consecutive chunks of `items`, in parallel when it pays; results in order.
+
+    `first()` is this process's own work, done once the workers have started on the chunks
+    (work that needs nothing they make, and that they need not see): then it takes chunks too.
+    """
     global _job, _items, _bounds, _next
     workers = worker_count() if workers is None else workers
     if workers <= 1 or len(items) < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+        if first is not None:
+            first()
         if items:
             yield job(items)
         return
@@ -83,6 +89,8 @@ def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: 
         # parent's whole heap again, so each worker spared is a copy spared.
         with context.Pool(workers - 1) as pool:
             theirs = pool.imap_unordered(_run_claimed, range(len(_bounds)))
+            if first is not None:
+                first()
             for wanted in range(len(_bounds)):
                 while wanted not in done:
                     n = _claim()

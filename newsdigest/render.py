@@ -135,8 +135,9 @@ def _template_file(env: jinja2.Environment, name: str) -> str:
         return name
 
 
-def render_site(site: Site, env, config: Config, days: Sequence[Day] = ()) -> Iterator[tuple[str, object]]:
-    """Every HTML page of the site as (route, page), in a stable order; `days` adds days of updates only.
+def render_site(site: Site, env, config: Config) -> Iterator[tuple[str, object]]:
+    """Every HTML page of the site but its archive and digests (`render_archive`, `render_digest`),
+    as (route, page), in a stable order.
 
     Article, story and entity pages come deferred (`DeferredPage`): they are most of the site
     and of the planning, so each is made where it is rendered, on every core.
@@ -146,7 +147,6 @@ def render_site(site: Site, env, config: Config, days: Sequence[Day] = ()) -> It
         yield article.route, DeferredPage(partial(render_article, article, env, ctx))
     yield from render_thread_pages(site, env, config, ctx)
     yield from render_entity_pages(site, env, ctx)
-    yield from render_archive(site, env, config, days)
     yield "404.html", render(env, "404.html", page_title="Page not found", feeds=[])
     for redirect in site.redirects:
         yield redirect.route, render(env, "redirect.html", target=redirect.target,

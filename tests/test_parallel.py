@@ -62,3 +62,16 @@ def test_an_error_in_aside_work_reaches_the_caller():
     aside = Aside(fail, "bad input", size=MIN_PARALLEL)
     with pytest.raises(ValueError, match="bad input"):
         aside.result()
+
+
+@pytest.mark.parametrize("items", [list(range(1000)), list(range(10)), []])
+def test_this_process_does_its_own_work_first_and_then_takes_chunks(items):
+    """`first()` runs here, once, whether the chunks go to workers, run here, or there are none."""
+    done: list[int] = []
+
+    def first() -> None:
+        done.append(os.getpid())
+
+    results = list(map_chunks(_slow_pids, items, workers=2, chunk_size=25, first=first))
+    assert done == [os.getpid()]
+    assert [x for chunk in results for x, _ in chunk] == items
