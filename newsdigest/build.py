@@ -129,20 +129,21 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             keys.adopt(digests.result(), shared)
             days: list[Day] = []
 
-            def day_pages() -> None:
-                """The days' pages, planned and rendered here once the workers have started on the rest."""
+            def own_share() -> None:
+                """What this process makes once the workers have started on the rest: the days, their
+                pages and feeds, the sitemaps (planned, rendered and written here)."""
                 days.extend(group_days(site, config.tz))
                 for route, page in plan_day_pages(site, days, config):
                     report.pages += 1
                     renderer.render_here(out.reserve(route, owner=route), route, page)
+                for route, xml in render_digest_feeds(site, days, env, config):
+                    out.write(route, xml, owner=route)
+                    report.feeds += 1
+                for route, text in render_sitemap(site, config, days):
+                    out.write(route, text, owner=route)
 
-            renderer.render([item for key, item in items.items() if key not in cached], first=day_pages)
+            renderer.render([item for key, item in items.items() if key not in cached], first=own_share)
             report.rendered = renderer.count
-            for route, xml in render_digest_feeds(site, days, env, config):
-                out.write(route, xml, owner=route)
-                report.feeds += 1
-            for route, text in render_sitemap(site, config, days):
-                out.write(route, text, owner=route)
             report.assets = out.copy_assets(asset_dirs, "assets/")
             out.write(".nojekyll", "")
             if config.search.enabled:
