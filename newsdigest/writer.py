@@ -155,7 +155,8 @@ class OutputWriter:
         makes it (and its folder) itself (`write_claimed`), and `commit` removes any made for a
         page that was not written. An incremental build stages few files and makes them as it
         writes. The process is a new small Python, not a fork: a fork would share (and, in the
-        memory the process tree reports, count again) the build's whole heap.
+        memory the process tree reports, count again) the build's whole heap. It runs at the
+        lowest priority: the build's own work on the other core (`parallel.Aside`) comes first.
         """
         from .parallel import worker_count
         if self.incremental or worker_count() < 2:
@@ -356,6 +357,7 @@ class OutputWriter:
 # build's own write of that page says why.
 _MAKE_FILES = """
 import os, sys
+os.nice(19)  # after the build's own processes (see `OutputWriter.prepare_files`)
 root = os.fsencode(sys.argv[1])
 size = int.from_bytes(sys.stdin.buffer.read(8), "big")
 made = {root}
