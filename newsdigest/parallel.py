@@ -10,9 +10,11 @@ Small jobs, and platforms without fork, run in this process.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
@@ -122,7 +124,12 @@ class Aside(Generic[R]):
         if size < MIN_PARALLEL or worker_count() < 2 or not hasattr(os, "fork"):
             return
         read, write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or processes left for it: `result()` works it out here
+            os.close(read)
+            os.close(write)
+            return
         if pid == 0:  # the fork: work, send the result, and end without running this process's exit handlers
             status = 1
             try:
@@ -134,6 +141,15 @@ class Aside(Generic[R]):
                 os._exit(status)
         os.close(write)
         self._pid, self._read = pid, read
+
+    def __del__(self) -> None:
+        """Never asked for (an error came first): end the fork, so that none is left behind (`serve`)."""
+        if getattr(self, "_pid", None) is not None:
+            pid, self._pid = self._pid, None
+            os.close(self._read)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
 
     def result(self) -> R:
         if self._pid is None:

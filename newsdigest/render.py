@@ -136,7 +136,7 @@ def _template_file(env: jinja2.Environment, name: str) -> str:
 
 
 def render_site(site: Site, env, config: Config) -> Iterator[tuple[str, object]]:
-    """Every HTML page of the site but its archive and digests (`render_archive`, `render_digest`),
+    """Every HTML page of the site but the days' (`render_archive`, `render_digest.render_digest_pages`),
     as (route, page), in a stable order.
 
     Article, story and entity pages come deferred (`DeferredPage`): they are most of the site

@@ -75,3 +75,13 @@ def test_this_process_does_its_own_work_first_and_then_takes_chunks(items):
     results = list(map_chunks(_slow_pids, items, workers=2, chunk_size=25, first=first))
     assert done == [os.getpid()]
     assert [x for chunk in results for x, _ in chunk] == items
+
+
+def test_aside_work_never_asked_for_leaves_no_process_behind():
+    """A build that fails before it asks for the result (the preview server goes on) ends the fork."""
+    aside = Aside(time.sleep, 30, size=MIN_PARALLEL)
+    pid = aside._pid
+    del aside
+    if pid is not None:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already: no such child
