@@ -223,9 +223,7 @@ class _Renderer:
     def render_here(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
         """Render a page in this process, now (the workers never see it)."""
         written, reused, _ = self._render_chunk([("page", (rel, route, page))])
-        self.out.adopt(written)
-        for rel, old in reused:
-            self.out.reuse(rel, old)
+        self._record(written, reused)
         self.count += len(written)
 
     def feed(self, feed: Feed, key: str) -> None:
@@ -239,14 +237,18 @@ class _Renderer:
         jobs = [("entry", item) for item in missing_items] + self.pages + self.feeds
         unchanged = 0
         for written, reused, entries in map_chunks(self._render_chunk, jobs, chunk_size=64, first=first):
-            self.out.adopt(written)
-            for rel, old in reused:
-                self.out.reuse(rel, old)
+            self._record(written, reused)
             unchanged += len(reused)
             if entries:
                 self.cache.store_entries((k, rss, atom) for k, (rss, atom) in entries.items())
         self.count += len(self.pages) + len(self.feeds) - unchanged  # every feed, the pages whose key changed
         self.pages, self.feeds = [], []
+
+    def _record(self, written: list[tuple[str, str, int, int]], reused: list[tuple[str, tuple]]) -> None:
+        """Put what `_render_chunk` wrote and found unchanged (here or in a worker) into the manifest."""
+        self.out.adopt(written)
+        for rel, old in reused:
+            self.out.reuse(rel, old)
 
     def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]], Entries]:
         """(files written, (rel, manifest row) of pages found unchanged, feed items made) for a chunk of jobs."""
