@@ -240,6 +240,8 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     finally:
         if store is not None:
             store.close()
+            if todo:
+                cache.checkpoint_aside()
     articles = []
     owners: dict[str, str] = {}  # route -> the file that has it: a URL is never given twice
     for rel in files:

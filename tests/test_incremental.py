@@ -251,6 +251,22 @@ def test_articles_parsed_on_two_cores_are_stored_by_both(tmp_path, monkeypatch):
         cache.close()
 
 
+def test_articles_stored_in_a_full_load_reach_the_database_file(tmp_path, monkeypatch):
+    """The parsing processes leave their articles in SQLite's log; another process copies them
+    into the database file meanwhile, so the log does not grow build after build."""
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    site = make_site(tmp_path / "site", n=400)
+    cache = BuildCache(site / ".cache" / "build.sqlite")
+    try:
+        load_articles(site / "content" / "articles", load_config(site), cache=cache)
+    finally:
+        cache.close()  # waits for the copy
+    alone = tmp_path / "alone.sqlite"  # the database file without its log
+    shutil.copyfile(site / ".cache" / "build.sqlite", alone)
+    with contextlib.closing(sqlite3.connect(alone)) as db:
+        assert db.execute("SELECT count(*) FROM articles WHERE length(body) > 0").fetchone()[0] == 400
+
+
 def _fail(*args):
     raise RuntimeError("parsed again")
 
