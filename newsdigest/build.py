@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import BuildCache, entries_reader
+from .cache import BuildCache, CacheWriter, entries_reader
 from .config import Config
 from .errors import NewsdigestError
 from .quick import quick_build, read_inputs, remember_build
@@ -29,7 +29,7 @@ from .writer import OutputWriter, recover
 if TYPE_CHECKING:
     from .content import Article, Site
     from .digest import Day
-    from .feeds import Entries, Feed
+    from .feeds import Feed
     from .plan import DeferredPage, PageKeys, PlannedPage
     from .search import SearchReport
 
@@ -204,15 +204,16 @@ class _Renderer:
     Most pages come deferred (a page's planning is made where it is rendered), so holding
     them all is cheap. Feeds splice in their articles' items, each serialised once
     (`feeds.make_entries`) and kept in the build cache: the items the cache lacks are made
-    first, by the first chunks, and stored as they come back; the feeds come last, and each
-    chunk of them reads its items from the cache (making any not stored yet itself), so no
-    process holds them all. Workers compute each page's key, and render and write straight
+    first, by the first chunks, and stored by the process that made them; the feeds come
+    last, and each chunk of them reads its items from the cache (making any not stored yet
+    itself), so no process holds them all. Workers compute each page's key, and render and write straight
     to staging only the pages whose key changed.
     """
 
     def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys, cache: BuildCache) -> None:
         self.env, self.config, self.out, self.keys, self.cache = env, config, out, keys, cache
         self.read_entries = entries_reader(cache.path)
+        self.writer = CacheWriter(cache.path)  # made here, before the workers fork: they share its lock
         self.pages: list[tuple[str, object]] = []
         self.feeds: list[tuple[str, object]] = []
         self.count = 0
@@ -222,7 +223,7 @@ class _Renderer:
 
     def render_here(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
         """Render a page in this process, now (the workers never see it)."""
-        written, reused, _ = self._render_chunk([("page", (rel, route, page))])
+        written, reused = self._render_chunk([("page", (rel, route, page))])
         self._record(written, reused)
         self.count += len(written)
 
@@ -236,11 +237,12 @@ class _Renderer:
         from .parallel import map_chunks
         jobs = [("entry", item) for item in missing_items] + self.pages + self.feeds
         unchanged = 0
-        for written, reused, entries in map_chunks(self._render_chunk, jobs, chunk_size=64, first=first):
-            self._record(written, reused)
-            unchanged += len(reused)
-            if entries:
-                self.cache.store_entries((k, rss, atom) for k, (rss, atom) in entries.items())
+        try:
+            for written, reused in map_chunks(self._render_chunk, jobs, chunk_size=64, first=first):
+                self._record(written, reused)
+                unchanged += len(reused)
+        finally:
+            self.writer.close()
         self.count += len(self.pages) + len(self.feeds) - unchanged  # every feed, the pages whose key changed
         self.pages, self.feeds = [], []
 
@@ -250,13 +252,16 @@ class _Renderer:
         for rel, old in reused:
             self.out.reuse(rel, old)
 
-    def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]], Entries]:
-        """(files written, (rel, manifest row) of pages found unchanged, feed items made) for a chunk of jobs."""
+    def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]]]:
+        """(files written, (rel, manifest row) of pages found unchanged) for a chunk of jobs; the feed items
+        it makes go to the cache from here."""
         from .feeds import entry_key, make_entries, render_feed
         from .plan import DeferredPage
         from .render import page_payload, render
         written, reused = [], []
         made = make_entries([job for kind, job in chunk if kind == "entry"], self.config)
+        if made:
+            self.writer.entries([(k, rss, atom) for k, (rss, atom) in made.items()])
         feeds = [job[0] for kind, job in chunk if kind == "feed"]
         wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for f in feeds for a in f.items}
         entries = {**made, **self.read_entries([k for k in wanted if k not in made])} if wanted else made
@@ -277,4 +282,4 @@ class _Renderer:
                 feed, key = job
                 for route, xml in render_feed(feed, self.config, entries):
                     written.append(self.out.write_claimed(route, xml, key))
-        return written, reused, made
+        return written, reused

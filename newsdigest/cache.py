@@ -137,7 +137,7 @@ class BuildCache:
     def checkpoint_aside(self) -> None:
         """Copy the write-ahead log into the database file in another process, while this one goes on.
 
-        `ArticleWriter` leaves the articles a full build parses in the log: copied at each
+        `CacheWriter` leaves the articles a full build parses in the log: copied at each
         commit (SQLite's default), under the writers' lock, the copying and its waits for the
         disk took half the time of storing them (~0.15 s of two cores at 10,000 articles).
         Another connection copies them meanwhile; until it is done, readers find them in the log.
@@ -199,11 +199,6 @@ class BuildCache:
         self.db.executemany("DELETE FROM replaced WHERE rel = ?", rels)
 
     # Feed entries ----------------------------------------------------------------------------
-
-    def store_entries(self, rows: Iterable[tuple[str, str, str]]) -> None:
-        """Keep feed entries, committed: the workers that render feeds read them (`entries_reader`)."""
-        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
-        self.db.commit()
 
     def prune_entries(self, keep: set[str]) -> set[str]:
         """Drop feed entries not in `keep` (of articles gone or changed); the fps of those kept."""
@@ -330,10 +325,11 @@ def body_reader(path: Path) -> Callable[[str], bytes]:
     return read
 
 
-class ArticleWriter:
-    """Stores parsed articles as `BuildCache.store_articles` does, from whichever process
-    parsed them (each over a connection of its own), so their bodies need not travel to the
-    main process first: 265 MB at 50,000 articles, through a pipe the main process must drain.
+class CacheWriter:
+    """Stores what the processes of a full build make (parsed articles, feed entries) from whichever
+    process made it, each over a connection of its own: otherwise it would travel to the main
+    process first, through a pipe that process drains only between its own work (the bodies are
+    265 MB at 50,000 articles; a worker sending feed entries waited a third of a second at 10,000).
     """
 
     def __init__(self, path: Path) -> None:
@@ -344,17 +340,25 @@ class ArticleWriter:
         forks = "fork" in multiprocessing.get_all_start_methods()
         self._turn = multiprocessing.get_context("fork").Lock() if forks else contextlib.nullcontext()
 
-    def __call__(self, rows: list[tuple[str, int, int, str, str, bytes, bytes]]) -> None:
+    def articles(self, rows: list[tuple[str, int, int, str, str, bytes, bytes]]) -> None:
         """Store (rel, mtime_ns, size, renderer, digest, `article_blob`, body in UTF-8) rows, committed."""
+        self._store(_STORE_ARTICLE, rows)  # the body in UTF-8: the loader encoded it anyway, to hash it
+
+    def entries(self, rows: list[tuple[str, str, str]]) -> None:
+        """Store (fp, RSS item XML, Atom entry XML) rows, committed: other processes' feeds read them
+        (`entries_reader`)."""
+        self._store("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+
+    def _store(self, statement: str, rows: list[tuple]) -> None:
         db = self._connections.get(os.getpid())
         if db is None:  # SQLite waits (up to a minute) should another connection hold its write lock
             db = self._connections[os.getpid()] = sqlite3.connect(self.path, timeout=60)
             # Appended to the log and left there (`BuildCache.checkpoint_aside`), not synced at each commit:
-            # the cache is derived, and a commit lost in a crash is a file parsed again.
+            # the cache is derived, and a commit lost in a crash is a file parsed or an entry made again.
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA wal_autocheckpoint=0")
         with self._turn:
-            db.executemany(_STORE_ARTICLE, rows)  # the body in UTF-8: the loader encoded it anyway, to hash it
+            db.executemany(statement, rows)
             db.commit()
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import urls
-from .cache import ArticleWriter, BuildCache, article_blob, body_reader, fingerprint
+from .cache import BuildCache, CacheWriter, article_blob, body_reader, fingerprint
 from .config import Config
 from .entity_types import TYPES
 from .errors import ContentError, NewsdigestError
@@ -228,7 +228,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     store = None
     if cache is not None:
         cache.commit()  # the processes parsing the files store them, over connections of their own
-        store = ArticleWriter(cache.path)
+        store = CacheWriter(cache.path)
     from .parallel import map_chunks
     try:
         for results in map_chunks(partial(_read_chunk, config, store), todo):
@@ -312,7 +312,7 @@ class _Parsed:
         return self._article
 
 
-def _read_chunk(config: Config, store: ArticleWriter | None,
+def _read_chunk(config: Config, store: CacheWriter | None,
                 chunk: Sequence[tuple[Path, str, tuple[int, int], bool]]) -> list:
     """Parse a chunk of (path, rel, stamp as listed, symlink?) (in a worker): (rel, stamp, `_Parsed` or error).
 
@@ -343,7 +343,7 @@ def _read_chunk(config: Config, store: ArticleWriter | None,
                 rows.append((rel, *stamp, renderer, article.fingerprint, blob, body))
             out.append((rel, stamp, _Parsed(blob, None if store else body, article)))
     if rows:
-        store(rows)
+        store.articles(rows)
     return out
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from newsdigest import content as content_module
+from newsdigest import feeds as feeds_module
 from newsdigest.build import build_site
 from newsdigest.cache import BuildCache
 from newsdigest.config import load_config
 from newsdigest.content import gather_site, load_articles
-from newsdigest.feeds import make_feed, plan_feeds, render_feeds
+from newsdigest.feeds import make_feed, plan_feeds, render_feeds, unique_items
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -297,6 +298,27 @@ def test_the_cache_keeps_only_the_feed_items_of_the_site_as_it_is(tmp_path):
     build_site(site, load_config(site))  # a template changed: a full build, not a patch
     after = _cached_entry_fps(site)
     assert len(after) == len(before) and len(after - before) >= 1
+
+
+def test_feed_items_made_on_two_cores_are_stored_by_both(tmp_path, monkeypatch):
+    """Each process stores the feed items it made; the next full build makes none of them again."""
+    monkeypatch.setenv("NEWSDIGEST_WORKERS", "2")
+    site = make_site(tmp_path / "site", n=400)  # enough items for a worker to start
+    config = load_config(site)
+    build_site(site, config)
+    articles, _ = load_articles(site / "content" / "articles", config)
+    assert _cached_entry_fps(site) == set(unique_items(plan_feeds(gather_site(articles, config), config), config))
+    feeds_before = {p: p.read_bytes() for p in (site / "output").rglob("*.xml")}
+
+    def make_entries(items, config):
+        assert not items, "a feed item was made again"
+        return {}
+
+    monkeypatch.setattr(feeds_module, "make_entries", make_entries)
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates" / "404.html").write_text("<!DOCTYPE html><title>gone</title>\n", encoding="utf-8")
+    build_site(site, load_config(site))  # a template changed: a full build, every feed rendered again
+    assert {p: p.read_bytes() for p in (site / "output").rglob("*.xml")} == feeds_before
 
 
 def _cached_entry_fps(site: Path) -> set[str]:
