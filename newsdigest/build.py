@@ -81,7 +81,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         # the time of the quick rebuilds above.
         from .content import gather_site, load_articles, load_registries
         from .digest import group_days
-        from .feeds import feed_key, plan_feeds, unique_items
+        from .feeds import plan_feeds, unique_items
         from .parallel import Aside
         from .plan import PageKeys, site_stamp
         from .render import make_environment
@@ -123,9 +123,8 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 report.pages += 1
                 renderer.page(out.reserve(route, owner=route), route, page)
             for feed in feeds:
-                key = feed_key(feed, config, keys.stamp)
-                if _claim_feed(out, feed, key):
-                    renderer.feed(feed, key)
+                renderer.feed(feed, [out.reserve(route, owner=route)
+                                     for route in (feed_route(feed.route, "rss"), feed_route(feed.route, "atom"))])
             keys.adopt(digests.result(), shared)
             days: list[Day] = []
 
@@ -192,12 +191,6 @@ def plan_day_pages(site: Site, days: Sequence[Day], config: Config) -> Iterator[
     yield from render_digest_pages(site, days, planner, config)
 
 
-def _claim_feed(out: OutputWriter, feed: Feed, key: str) -> bool:
-    rss = out.claim(feed_route(feed.route, "rss"), key, owner=feed_route(feed.route, "rss"))
-    atom = out.claim(feed_route(feed.route, "atom"), key, owner=feed_route(feed.route, "atom"))
-    return rss or atom
-
-
 class _Renderer:
     """Collects pages and feeds to render and renders them on every core, in one fork.
 
@@ -206,8 +199,8 @@ class _Renderer:
     (`feeds.make_entries`) and kept in the build cache: the items the cache lacks are made
     first, by the first chunks, and stored by the process that made them; the feeds come
     last, and each chunk of them reads its items from the cache (making any not stored yet
-    itself), so no process holds them all. Workers compute each page's key, and render and write straight
-    to staging only the pages whose key changed.
+    itself), so no process holds them all. Workers compute each page's and feed's key, and render
+    and write straight to staging only those whose key changed.
     """
 
     def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys, cache: BuildCache) -> None:
@@ -223,27 +216,25 @@ class _Renderer:
 
     def render_here(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
         """Render a page in this process, now (the workers never see it)."""
-        written, reused = self._render_chunk([("page", (rel, route, page))])
+        written, reused, rendered = self._render_chunk([("page", (rel, route, page))])
         self._record(written, reused)
-        self.count += len(written)
+        self.count += rendered
 
-    def feed(self, feed: Feed, key: str) -> None:
-        """A feed pair to render, with its `feeds.feed_key` (hashed once, here, not again in a worker)."""
-        self.feeds.append(("feed", (feed, key)))
+    def feed(self, feed: Feed, rels: list[str]) -> None:
+        """A feed pair to render unless unchanged, with the files reserved for its RSS and Atom."""
+        self.feeds.append(("feed", (feed, rels)))
 
     def render(self, missing_items: list[tuple[Article, bool]], first: Callable[[], None] | None = None) -> None:
         """Render the pages and feeds collected, making first the feed items (article, full content) the cache
         lacks; `first()` is this process's own work, done while the workers start (`parallel.map_chunks`)."""
         from .parallel import map_chunks
         jobs = [("entry", item) for item in missing_items] + self.pages + self.feeds
-        unchanged = 0
         try:
-            for written, reused in map_chunks(self._render_chunk, jobs, chunk_size=64, first=first):
+            for written, reused, rendered in map_chunks(self._render_chunk, jobs, chunk_size=64, first=first):
                 self._record(written, reused)
-                unchanged += len(reused)
+                self.count += rendered
         finally:
             self.writer.close()
-        self.count += len(self.pages) + len(self.feeds) - unchanged  # every feed, the pages whose key changed
         self.pages, self.feeds = [], []
 
     def _record(self, written: list[tuple[str, str, int, int]], reused: list[tuple[str, tuple]]) -> None:
@@ -252,18 +243,27 @@ class _Renderer:
         for rel, old in reused:
             self.out.reuse(rel, old)
 
-    def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]]]:
-        """(files written, (rel, manifest row) of pages found unchanged) for a chunk of jobs; the feed items
-        it makes go to the cache from here."""
-        from .feeds import entry_key, make_entries, render_feed
+    def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]], int]:
+        """(files written, (rel, manifest row) of files found unchanged, pages and feed pairs rendered) for a
+        chunk of jobs; the feed items it makes go to the cache from here."""
+        from .feeds import entry_key, feed_key, make_entries, render_feed
         from .plan import DeferredPage
         from .render import page_payload, render
-        written, reused = [], []
+        written, reused, rendered = [], [], 0
         made = make_entries([job for kind, job in chunk if kind == "entry"], self.config)
         if made:
             self.writer.entries([(k, rss, atom) for k, (rss, atom) in made.items()])
-        feeds = [job[0] for kind, job in chunk if kind == "feed"]
-        wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for f in feeds for a in f.items}
+        feeds = []  # (feed, key) of the feed pairs whose inputs changed
+        for kind, job in chunk:
+            if kind == "feed":
+                feed, rels = job
+                key = feed_key(feed, self.config, self.keys.stamp)
+                olds = [self.out.reusable(rel, key) for rel in rels]
+                if None in olds:
+                    feeds.append((feed, key))
+                else:
+                    reused.extend(zip(rels, olds, strict=True))
+        wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for f, _ in feeds for a in f.items}
         entries = {**made, **self.read_entries([k for k in wanted if k not in made])} if wanted else made
         entries.update(make_entries([item for k, item in wanted.items() if k not in entries], self.config))
         for kind, job in chunk:
@@ -278,8 +278,8 @@ class _Renderer:
                     continue
                 html = render(self.env, page.template, **page.context)
                 written.append(self.out.write_claimed(route, page_payload(html, page.context), key))
-            elif kind == "feed":
-                feed, key = job
-                for route, xml in render_feed(feed, self.config, entries):
-                    written.append(self.out.write_claimed(route, xml, key))
-        return written, reused
+                rendered += 1
+        for feed, key in feeds:
+            for route, xml in render_feed(feed, self.config, entries):
+                written.append(self.out.write_claimed(route, xml, key))
+        return written, reused, rendered + len(feeds)
