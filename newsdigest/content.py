@@ -493,9 +493,10 @@ def gather_site(articles: Sequence[Article], config: Config, *,
     thread_notes = thread_notes or {}
     mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
     hidden = {(e.type, e.name) for e in registry if e.hide}
+    # Ranking entities' company is the longest step and needs only the articles' canonical entities:
+    # the other core works them out and ranks meanwhile.
+    related = Aside(_related_entities, articles, mapping, hidden, config.entities.related, size=len(articles))
     articles = [_canonical(a, mapping, hidden, thread_notes) for a in articles]
-    # Ranking entities' company is the longest step and needs only the articles: the other core does it meanwhile.
-    related = Aside(_related_entities, articles, config.entities.related, size=len(articles))
     articles.sort(key=lambda a: (a.date, a.key), reverse=True)
     threads = _gather_threads(articles, thread_notes)
     entities = _gather_entities(articles, threads, registry, related)
@@ -504,6 +505,18 @@ def gather_site(articles: Sequence[Article], config: Config, *,
     redirects += _entity_redirects(registry, mapping, entities, {t.route for t in threads.values()})
     return Site(articles=tuple(articles), threads=threads, entities=entities,
                 redirects=tuple(sorted(redirects, key=lambda r: r.route)))
+
+
+def _canonical_entities(entities: dict[str, Sequence[str]], mapping, hidden) -> dict[str, tuple[str, ...]]:
+    """An article's entities by their canonical names, hidden ones left out, in `TYPES` order, none empty."""
+    ents: dict[str, list[str]] = {t: [] for t in TYPES}
+    for kind in TYPES:
+        for name in entities.get(kind, ()):
+            key = (kind, name)
+            target = mapping.get(key, key)
+            if target not in hidden and target[1] not in ents[target[0]]:
+                ents[target[0]].append(target[1])
+    return {k: tuple(v) for k, v in ents.items() if v}
 
 
 def _final(thread_id: str, notes: dict[str, ThreadNote]) -> str:
@@ -516,15 +529,8 @@ def _final(thread_id: str, notes: dict[str, ThreadNote]) -> str:
 
 def _canonical(article: Article, mapping, hidden, notes) -> Article:
     """The article with canonical entity names and its thread after merges."""
-    ents: dict[str, list[str]] = {t: [] for t in TYPES}
-    for kind in TYPES:
-        for name in article.entities.get(kind, ()):
-            key = (kind, name)
-            target = mapping.get(key, key)
-            if target not in hidden and target[1] not in ents[target[0]]:
-                ents[target[0]].append(target[1])
     thread = _final(article.thread, notes) if article.thread else None
-    entities = {k: tuple(v) for k, v in ents.items() if v}
+    entities = _canonical_entities(article.entities, mapping, hidden)
     if thread == article.thread and tuple(entities.items()) == tuple(article.entities.items()):
         return article  # most are already canonical: its fingerprint (of the file as parsed) says all
     return replace(article, entities=entities, thread=thread,
@@ -615,20 +621,22 @@ def _entity_redirects(registry: Sequence[RegistryEntry], mapping, entities, take
     return [Redirect(route, target) for route, target in out.items()]
 
 
-def _related_entities(articles: Sequence[Article], limit: int) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
-    """Entities mentioned with each entity, ranked by local mutual information (count x PMI)."""
+def _related_entities(articles: Sequence[Article], mapping, hidden,
+                      limit: int) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+    """Entities mentioned with each entity, ranked by local mutual information (count x PMI), from
+    articles as parsed, their entities resolved by `mapping` (minus `hidden`) here."""
     if limit <= 0:
         return {}
     n = len(articles) or 1
-    mentions = Counter((kind, name) for article in articles for kind, names in article.entities.items()
-                       for name in names)
+    mentioned = [_canonical_entities(article.entities, mapping, hidden) for article in articles]
+    mentions = Counter((kind, name) for entities in mentioned for kind, names in entities.items() for name in names)
     # Pairs counted as ints (index of a * size + index of b), in C: a big archive has millions of pairs.
     keys = sorted(mentions)
     index = {key: i for i, key in enumerate(keys)}
     size = len(keys)
     pair_counts: Counter = Counter()
-    for article in articles:
-        ids = sorted({index[(kind, name)] for kind, names in article.entities.items() for name in names})
+    for entities in mentioned:
+        ids = sorted({index[(kind, name)] for kind, names in entities.items() for name in names})
         pair_counts.update([a * size + b for i, a in enumerate(ids) for b in ids[i + 1:]])
     scored: dict[tuple[str, str], list] = defaultdict(list)
     min_count = 2 if n >= 20 else 1
