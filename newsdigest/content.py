@@ -203,13 +203,14 @@ class Site:
 
 
 def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = False,
-                  now: dt.datetime | None = None,
-                  cache: BuildCache | None = None) -> tuple[list[Article], list[NewsdigestError]]:
+                  now: dt.datetime | None = None, cache: BuildCache | None = None,
+                  meanwhile: Callable[[], None] | None = None) -> tuple[list[Article], list[NewsdigestError]]:
     """Read every content/articles/**/*.md; bad files become errors, the rest articles.
 
     With a `cache`, files whose path, mtime and size are unchanged are not parsed again;
     the others are parsed on every core; and the articles come without their bodies,
-    which stay in the cache until a page shows one (`Article.body_html`).
+    which stay in the cache until a page shows one (`Article.body_html`). `meanwhile()` is
+    other work of this process, done while the other cores start parsing.
     """
     files, links = _list_articles(articles_dir)
     parsed: dict[str, Article] = {}
@@ -231,7 +232,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
         store = CacheWriter(cache.path)
     from .parallel import map_chunks
     try:
-        for results in map_chunks(partial(_read_chunk, config, store), todo):
+        for results in map_chunks(partial(_read_chunk, config, store), todo, first=meanwhile):
             for rel, _stamp, result in results:
                 if isinstance(result, NewsdigestError):
                     errors.append(result)
