@@ -144,6 +144,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                     out.write(route, text, owner=route)
 
             renderer.render([item for key, item in items.items() if key not in cached], first=own_share)
+            cache.checkpoint_aside()  # the feed items stored, while the site is put in place
             report.rendered = renderer.count
             report.assets = out.copy_assets(asset_dirs, "assets/")
             out.write(".nojekyll", "")
