@@ -92,7 +92,8 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             gc.disable()
             articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                              now=now or dt.datetime.now(dt.UTC), cache=cache,
-                                             meanwhile=_import_later_stages)
+                                             meanwhile=_import_later_stages,
+                                             listed=inputs.article_files() if inputs is not None else None)
             from .content import gather_site, load_registries
             from .digest import group_days
             from .feeds import plan_feeds, unique_items

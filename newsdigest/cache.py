@@ -50,8 +50,11 @@ def fingerprint(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).hexdigest()
 
 
-def tree_stamps(folder: Path) -> list[tuple[str, int, int]]:
-    """(relative path, mtime_ns, size) of every file under `folder`, sorted: a cheap change detector."""
+def tree_stamps(folder: Path, links: set[str] | None = None) -> list[tuple[str, int, int]]:
+    """(relative path, mtime_ns, size) of every file under `folder`, sorted: a cheap change detector.
+
+    A symlinked file's stamp is its target's; `links`, if given, gets their paths.
+    """
     out: list[tuple[str, int, int]] = []
 
     def scan(path: str, prefix: str) -> None:
@@ -66,6 +69,8 @@ def tree_stamps(folder: Path) -> list[tuple[str, int, int]]:
                 elif not entry.is_dir():  # a symlinked folder is not entered, as os.walk does not
                     st = entry.stat()
                     out.append((prefix + entry.name, st.st_mtime_ns, st.st_size))
+                    if links is not None and entry.is_symlink():
+                        links.add(prefix + entry.name)
             except OSError:
                 continue
 

@@ -204,15 +204,18 @@ class Site:
 
 def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = False,
                   now: dt.datetime | None = None, cache: BuildCache | None = None,
-                  meanwhile: Callable[[], None] | None = None) -> tuple[list[Article], list[NewsdigestError]]:
+                  meanwhile: Callable[[], None] | None = None,
+                  listed: tuple[dict[str, tuple[int, int]], set[str]] | None = None,
+                  ) -> tuple[list[Article], list[NewsdigestError]]:
     """Read every content/articles/**/*.md; bad files become errors, the rest articles.
 
     With a `cache`, files whose path, mtime and size are unchanged are not parsed again;
     the others are parsed on every core; and the articles come without their bodies,
     which stay in the cache until a page shows one (`Article.body_html`). `meanwhile()` is
-    other work of this process, done while the other cores start parsing.
+    other work of this process, done while the other cores start parsing. `listed`: the files
+    as `_list_articles` gives them, if the caller has listed them already.
     """
-    files, links = _list_articles(articles_dir)
+    files, links = listed if listed is not None else _list_articles(articles_dir)
     parsed: dict[str, Article] = {}
     if cache is not None:
         _bodies.read = body_reader(cache.path)

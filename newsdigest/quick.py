@@ -54,10 +54,16 @@ class Inputs:
 
     others: str
     articles: list[tuple[str, int, int]]  # (rel, mtime_ns, size), sorted by rel as the cache lists them
+    article_links: frozenset[str] = frozenset()  # which of them are symlinks
 
     @functools.cached_property
     def stamps(self) -> dict[str, tuple[int, int]]:
         return {rel: (m, s) for rel, m, s in self.articles}
+
+    def article_files(self) -> tuple[dict[str, tuple[int, int]], set[str]]:
+        """The article files as `content.load_articles` lists them: their stamps in path order, and the symlinks."""
+        files = {rel: (m, s) for rel, m, s in self.articles if rel.endswith(".md")}
+        return files, {rel for rel in self.article_links if rel in files}
 
 
 def read_inputs(site_dir: Path, config: Config, template_dirs: list[Path], asset_dirs: list[Path],
@@ -69,7 +75,9 @@ def read_inputs(site_dir: Path, config: Config, template_dirs: list[Path], asset
     others = fingerprint(site_stamp(config, template_dirs), include_drafts, config.search,
                          tree_stamps(content / "entities"), tree_stamps(content / "threads"),
                          [tree_stamps(d) for d in asset_dirs])
-    return Inputs(others, tree_stamps(content / "articles"))
+    links: set[str] = set()
+    articles = tree_stamps(content / "articles", links)
+    return Inputs(others, articles, frozenset(links))
 
 
 FORMAT = 4  # of the last-build record (and of the `built` table's feeds); an older record is ignored
