@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
+RESULTS_PIPE_SIZE = 1 << 20  # Linux's limit for a pipe an unprivileged process grows
 MIN_PARALLEL = 200  # below this many items, starting workers costs more than it saves
 
 # The job a forked worker runs, the items it works on, their chunks and the counter of the next
@@ -90,6 +91,7 @@ def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: 
         # This process works too and forks one worker fewer: a fork's resident size counts the
         # parent's whole heap again, so each worker spared is a copy spared.
         with context.Pool(workers - 1) as pool:
+            _widen_results_pipe(pool)
             theirs = pool.imap_unordered(_run_claimed, range(len(_bounds)))
             if first is not None:
                 first()
@@ -106,6 +108,17 @@ def map_chunks(job: Callable[[Sequence[T]], R], items: Sequence[T], *, workers: 
                 yield done.pop(wanted)
     finally:
         _job, _items, _bounds, _next = None, (), [], None
+
+
+def _widen_results_pipe(pool) -> None:
+    """Let a worker's results wait in the pipe (1 MB, not 64 KB), not in the worker: this process
+    takes them in between chunks of its own, and a worker sending more than the pipe holds (a
+    chunk of parsed articles is ~150 KB) waited till then. Where the pipe cannot grow, as before."""
+    try:
+        import fcntl
+        fcntl.fcntl(pool._outqueue._writer.fileno(), fcntl.F_SETPIPE_SZ, RESULTS_PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):  # not Linux, or the pool is built otherwise
+        pass
 
 
 class Aside(Generic[R]):

@@ -43,6 +43,16 @@ def test_an_error_in_a_chunk_reaches_the_caller():
         list(map_chunks(job, list(range(1000)), workers=2, chunk_size=100))
 
 
+def _big(chunk: list[int]) -> list[bytes]:
+    return [bytes([x % 256]) * 50_000 for x in chunk]  # 200 KB a chunk: more than a pipe holds by default
+
+
+def test_results_larger_than_a_pipe_come_back_whole_and_in_order():
+    items = list(range(400))
+    results = [r for chunk in map_chunks(_big, items, workers=2, chunk_size=4) for r in chunk]
+    assert results == [bytes([x % 256]) * 50_000 for x in items]
+
+
 def _pid_and(value: str) -> tuple[int, str]:
     return os.getpid(), value
 
