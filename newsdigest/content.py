@@ -495,11 +495,11 @@ def gather_site(articles: Sequence[Article], config: Config, *,
     from .entity_registry import resolve_entities
     from .parallel import Aside
     thread_notes = thread_notes or {}
-    mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
     hidden = {(e.type, e.name) for e in registry if e.hide}
     # Ranking entities' company is the longest step and needs only the articles' canonical entities:
-    # the other core works them out and ranks meanwhile.
-    related = Aside(_related_entities, articles, mapping, hidden, config.entities.related, size=len(articles))
+    # the other core works them out (resolving the names itself) and ranks meanwhile.
+    related = Aside(_related_entities, articles, registry, hidden, config.entities.related, size=len(articles))
+    mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
     articles = [_canonical(a, mapping, hidden, thread_notes) for a in articles]
     articles.sort(key=lambda a: (a.date, a.key), reverse=True)
     threads = _gather_threads(articles, thread_notes)
@@ -625,13 +625,15 @@ def _entity_redirects(registry: Sequence[RegistryEntry], mapping, entities, take
     return [Redirect(route, target) for route, target in out.items()]
 
 
-def _related_entities(articles: Sequence[Article], mapping, hidden,
+def _related_entities(articles: Sequence[Article], registry: Sequence[RegistryEntry], hidden,
                       limit: int) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
     """Entities mentioned with each entity, ranked by local mutual information (count x PMI), from
-    articles as parsed, their entities resolved by `mapping` (minus `hidden`) here."""
+    articles as parsed, their entities resolved (minus `hidden`) here."""
+    from .entity_registry import resolve_entities
     if limit <= 0:
         return {}
     n = len(articles) or 1
+    mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
     mentioned = [_canonical_entities(article.entities, mapping, hidden) for article in articles]
     mentions = Counter((kind, name) for entities in mentioned for kind, names in entities.items() for name in names)
     # Pairs counted as ints (index of a * size + index of b), in C: a big archive has millions of pairs.
