@@ -214,7 +214,7 @@ class _Renderer:
     """
 
     def __init__(self, env, config: Config, out: OutputWriter, keys: PageKeys, cache: BuildCache) -> None:
-        self.env, self.config, self.out, self.keys, self.cache = env, config, out, keys, cache
+        self.env, self.config, self.out, self.keys = env, config, out, keys
         self.read_entries = entries_reader(cache.path)
         self.writer = CacheWriter(cache.path)  # made here, before the workers fork: they share its lock
         self.pages: list[tuple[str, object]] = []
