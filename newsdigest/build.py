@@ -90,10 +90,10 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
         manifest = cache.manifest(output_dir)
         with OutputWriter(output_dir, previous=manifest) as out:
             gc.disable()
+            listed = (inputs.articles, inputs.article_links) if inputs is not None else None  # listed once
             articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                              now=now or dt.datetime.now(dt.UTC), cache=cache,
-                                             meanwhile=_import_later_stages,
-                                             listed=inputs.article_files() if inputs is not None else None)
+                                             meanwhile=_import_later_stages, listed=listed)
             from .content import gather_site, load_registries
             from .digest import group_days
             from .feeds import plan_feeds, unique_items

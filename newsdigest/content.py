@@ -10,18 +10,16 @@ import datetime as dt
 import hashlib
 import logging
 import math
-import os
 import pickle
-import stat
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import urls
-from .cache import BuildCache, CacheWriter, article_blob, body_reader, fingerprint
+from .cache import BuildCache, CacheWriter, article_blob, body_reader, fingerprint, tree_stamps
 from .config import Config
 from .entity_types import TYPES
 from .errors import ContentError, NewsdigestError
@@ -205,17 +203,17 @@ class Site:
 def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = False,
                   now: dt.datetime | None = None, cache: BuildCache | None = None,
                   meanwhile: Callable[[], None] | None = None,
-                  listed: tuple[dict[str, tuple[int, int]], set[str]] | None = None,
+                  listed: tuple[Sequence[tuple[str, int, int]], Set[str]] | None = None,
                   ) -> tuple[list[Article], list[NewsdigestError]]:
     """Read every content/articles/**/*.md; bad files become errors, the rest articles.
 
     With a `cache`, files whose path, mtime and size are unchanged are not parsed again;
     the others are parsed on every core; and the articles come without their bodies,
     which stay in the cache until a page shows one (`Article.body_html`). `meanwhile()` is
-    other work of this process, done while the other cores start parsing. `listed`: the files
-    as `_list_articles` gives them, if the caller has listed them already.
+    other work of this process, done while the other cores start parsing. `listed`: the stamps
+    of every file under `articles_dir` and which are symlinks, if the caller has them already.
     """
-    files, links = listed if listed is not None else _list_articles(articles_dir)
+    files, links = _list_articles(articles_dir, listed)
     parsed: dict[str, Article] = {}
     if cache is not None:
         _bodies.read = body_reader(cache.path)
@@ -266,32 +264,21 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     return articles, errors
 
 
-def _list_articles(articles_dir: Path) -> tuple[dict[str, tuple[int, int]], set[str]]:
+def _list_articles(articles_dir: Path, listed: tuple[Sequence[tuple[str, int, int]], Set[str]] | None = None,
+                   ) -> tuple[dict[str, tuple[int, int]], set[str]]:
     """rel path -> (mtime_ns, size) of every article file, in path order; and which of them are symlinks.
 
-    One `lstat` per file (a symlink's stamp is its target's): the loader then needs no
-    second look at the file before reading it.
+    From the stamps of every file under the folder (`cache.tree_stamps`: one stat per file, a
+    symlink's stamp its target's), taken here unless the caller has them already (`listed`):
+    the loader then needs no second look at a file before reading it.
     """
-    found: dict[str, tuple[int, int]] = {}
-    links: set[str] = set()
-    if not articles_dir.is_dir():
-        return found, links
-    for root, dirs, names in os.walk(articles_dir):
-        dirs.sort()
-        prefix = Path(root).relative_to(articles_dir).as_posix() + "/"
-        prefix = "" if prefix == "./" else prefix
-        for name in names:
-            if name.endswith(".md"):
-                path = os.path.join(root, name)
-                try:
-                    st = os.lstat(path)
-                    if stat.S_ISLNK(st.st_mode):
-                        st = os.stat(path)
-                        links.add(prefix + name)
-                except OSError:
-                    continue
-                found[prefix + name] = (st.st_mtime_ns, st.st_size)
-    return dict(sorted(found.items())), links
+    if listed is None:
+        links: Set[str] = set()
+        stamps = tree_stamps(articles_dir, links)
+    else:
+        stamps, links = listed
+    files = {rel: (m, s) for rel, m, s in stamps if rel.endswith(".md")}
+    return files, {rel for rel in links if rel in files}
 
 
 class _Parsed:

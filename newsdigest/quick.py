@@ -54,16 +54,11 @@ class Inputs:
 
     others: str
     articles: list[tuple[str, int, int]]  # (rel, mtime_ns, size), sorted by rel as the cache lists them
-    article_links: frozenset[str] = frozenset()  # which of them are symlinks
+    article_links: frozenset[str] = frozenset()  # which of them are symlinks (`load_articles(listed=...)`)
 
     @functools.cached_property
     def stamps(self) -> dict[str, tuple[int, int]]:
         return {rel: (m, s) for rel, m, s in self.articles}
-
-    def article_files(self) -> tuple[dict[str, tuple[int, int]], set[str]]:
-        """The article files as `content.load_articles` lists them: their stamps in path order, and the symlinks."""
-        files = {rel: (m, s) for rel, m, s in self.articles if rel.endswith(".md")}
-        return files, {rel for rel in self.article_links if rel in files}
 
 
 def read_inputs(site_dir: Path, config: Config, template_dirs: list[Path], asset_dirs: list[Path],

@@ -17,7 +17,7 @@ import pytest
 from newsdigest import content as content_module
 from newsdigest import feeds as feeds_module
 from newsdigest.build import build_site
-from newsdigest.cache import BuildCache
+from newsdigest.cache import BuildCache, tree_stamps
 from newsdigest.config import load_config
 from newsdigest.content import gather_site, load_articles
 from newsdigest.feeds import make_feed, plan_feeds, render_feeds, unique_items
@@ -266,6 +266,25 @@ def test_articles_stored_in_a_full_load_reach_the_database_file(tmp_path, monkey
     shutil.copyfile(site / ".cache" / "build.sqlite", alone)
     with contextlib.closing(sqlite3.connect(alone)) as db:
         assert db.execute("SELECT count(*) FROM articles WHERE length(body) > 0").fetchone()[0] == 400
+
+
+def test_the_loader_lists_the_articles_as_the_input_stamps_do(tmp_path):
+    """Listed by the loader itself or taken from the build's input stamps: the same articles, and a
+    symlink pointing outside content/ refused either way."""
+    site = make_site(tmp_path / "site", n=5)
+    articles_dir = site / "content" / "articles"
+    outside = tmp_path / "outside.md"
+    outside.write_text(sorted(articles_dir.rglob("*.md"))[0].read_text(encoding="utf-8"), encoding="utf-8")
+    (articles_dir / "linked.md").symlink_to(outside)
+    (articles_dir / "notes.txt").write_text("not an article\n", encoding="utf-8")
+    config = load_config(site)
+    links: set[str] = set()
+    stamps = tree_stamps(articles_dir, links)
+    own, own_errors = load_articles(articles_dir, config)
+    given, given_errors = load_articles(articles_dir, config, listed=(stamps, links))
+    assert len(own) == 5 and [a.key for a in own] == [a.key for a in given]
+    assert [str(e) for e in own_errors] == [str(e) for e in given_errors]
+    assert len(own_errors) == 1 and "symlink" in str(own_errors[0]) and "linked.md" in str(own_errors[0])
 
 
 def _fail(*args):
