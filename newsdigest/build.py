@@ -79,7 +79,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             return BuildReport(**counts, rendered=files, written=written, seconds=time.perf_counter() - started)
         # Imported here, not at the top: Jinja, feedgen and the page generators would be most of
         # the time of the quick rebuilds above; the later stages' code while articles are parsed.
-        from .content import load_articles
+        from .content import gather_site, load_articles, load_registries
         # Loading and gathering make the site: a million objects that live all build, which the
         # cyclic GC would walk again and again for nothing (0.4 s at 10k, in the main process
         # alone). It is paused while they are made and then leaves them out (`freeze`), so
@@ -94,7 +94,6 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             articles, errors = load_articles(content_dir / "articles", config, include_drafts=include_drafts,
                                              now=now or dt.datetime.now(dt.UTC), cache=cache,
                                              meanwhile=_import_later_stages, listed=listed)
-            from .content import gather_site, load_registries
             from .digest import group_days
             from .feeds import plan_feeds, unique_items
             from .parallel import Aside
