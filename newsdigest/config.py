@@ -14,6 +14,7 @@ import types
 import typing
 import zoneinfo
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -160,13 +161,14 @@ class Config:
     versions: VersionSettings = _setting(VersionSettings(), "updates, corrections and duplicates of a story")
     deploy: DeploySettings = _setting(DeploySettings(), "publishing to GitHub Pages")
 
-    @property
+    # Worked out once (the settings are frozen): pages and feeds ask tens of thousands of times a build.
+    @cached_property
     def base_path(self) -> str:
         """The path part of base_url, always with a trailing slash: '/REPO/' or '/'."""
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
-    @property
+    @cached_property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 

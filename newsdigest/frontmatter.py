@@ -7,6 +7,7 @@ curated registries. Errors name the file and the line of the offending key.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import reprlib
 from functools import lru_cache, partial
@@ -68,6 +69,7 @@ _CANONICAL = CanonicalReader(_FrontMatterLoader)
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.M)
 # Control characters are invalid in HTML and XML (a feed with one does not build): never kept.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_READ_SIZE = 1 << 16  # most articles are 5-10 KB: read whole at once
 _CONTROL_BYTES = bytes([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f])  # those of them below U+0080
 _SHOWN = reprlib.Repr()
 _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict = 60, 60, 2, 4, 4
@@ -145,7 +147,7 @@ def read_front_matter_file(path: Path, label: str | None = None) -> tuple[dict, 
     """Read a Markdown file; return (front matter, body, raw text)."""
     label = label or str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ContentError(f"not UTF-8 text (byte {exc.start})", label,
@@ -161,6 +163,22 @@ def read_front_matter_file(path: Path, label: str | None = None) -> tuple[dict, 
         text = clean_text(text)
     data, body, _ = split_front_matter(text, label)
     return data, body, text
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes with three system calls for most files (`Path.read_bytes` makes seven, and two
+    Python objects: ~2.5 µs more a file, for each of the thousands of articles a build reads)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, _READ_SIZE)
+        if len(data) < _READ_SIZE:  # all of it (a read of a regular file is short only at its end)
+            return data
+        parts = [data]
+        while more := os.read(fd, _READ_SIZE):
+            parts.append(more)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def key_line(text: str, key: str) -> int | None:

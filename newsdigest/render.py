@@ -31,6 +31,7 @@ from .templating import Environment
 # Where an article page shows its body (`body` in article.html's context): `page_payload` puts
 # the body's stored UTF-8 bytes there. Control characters never reach a page from content.
 BODY_MARK = Markup("\x00newsdigest:article-body\x00")
+TEMPLATE_EXTENSIONS = ("html", "xml", "txt")  # what the page and feed generators render
 
 
 def page_payload(html: str, context: dict) -> str | bytes:
@@ -85,6 +86,16 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
                        day_route=urls.digest_route, month_route=lambda d: urls.archive_route(d.year, d.month),
                        search_route=urls.search_route() if config.search.enabled else None)
     return env
+
+
+def compile_templates(env: jinja2.Environment) -> None:
+    """Compile the environment's templates now, into its cache (a fork of this process gets them
+    compiled). A template that fails is left out: rendering with it says what is wrong, as before."""
+    for name in env.list_templates(extensions=TEMPLATE_EXTENSIONS):
+        try:
+            env.get_template(name)
+        except (jinja2.TemplateError, UnicodeDecodeError, OSError):
+            pass
 
 
 def _remembered(fn: Callable[[object], str]) -> Callable[[object], str]:

@@ -23,6 +23,7 @@ from newsdigest.frontmatter import (
     as_names,
     clean_text,
     dump_front_matter,
+    read_bytes,
     read_front_matter_file,
 )
 from newsdigest.versions import Marker, merge_versions, version_entry
@@ -100,6 +101,13 @@ def test_read_front_matter_file_reads_as_text_mode_and_cleans(tmp_path: Path, ra
     assert clean_text(data["title"]) == title
     assert body.strip() in ("Body", "Body text")
     assert data == yaml.load(text.lstrip("\ufeff").split("---")[1], Loader=_Loader)
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 16) - 1, 1 << 16, (1 << 16) + 1, 300_000])
+def test_read_bytes_reads_whole_files_of_any_size(tmp_path: Path, size: int):
+    path = tmp_path / "a.md"
+    path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+    assert read_bytes(path) == path.read_bytes()
 
 
 def test_dates_keep_their_meaning():

@@ -382,7 +382,7 @@ def test_symlinks_pointing_outside_content_are_not_followed(site, cli, good, tmp
 def test_unreadable_files_are_reported(site, cli, good, monkeypatch):
     write(site / "content/wire/locked.txt", corpus.wire("Locked wire"))
     write(site / "content/articles/2024/03/02/locked.md", corpus.article("Locked article", "2024-03-02"))
-    real_read_bytes, real_read_text, real_open = Path.read_bytes, Path.read_text, open
+    real_read_bytes, real_read_text, real_open, real_os_open = Path.read_bytes, Path.read_text, open, os.open
 
     def denied(path):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
@@ -393,6 +393,8 @@ def test_unreadable_files_are_reported(site, cli, good, monkeypatch):
                         else real_read_text(self, *a, **k))
     monkeypatch.setattr("builtins.open", lambda file, *a, **k: denied(file)
                         if str(file).endswith("locked.md") else real_open(file, *a, **k))
+    monkeypatch.setattr(os, "open", lambda file, *a, **k: denied(file)
+                        if str(file).endswith("locked.md") else real_os_open(file, *a, **k))
     ingest, build = _ingest_and_build(cli)
     assert ingest.status == 1 and build.status == 1
     assert "Permission denied" in ingest.problems("content/wire/locked.txt")[0]

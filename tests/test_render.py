@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+
+import jinja2
+import pytest
 
 from newsdigest.config import Config
 from newsdigest.content import Article, gather_site
-from newsdigest.render import _Context, story_window
+from newsdigest.errors import TemplateError
+from newsdigest.render import _Context, compile_templates, make_environment, render, story_window
 
 START = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
 
@@ -39,3 +44,17 @@ def test_entities_company_is_the_same_worked_out_aside_or_here(monkeypatch):
     here = gather_site(articles, config)
     assert {k: e.related for k, e in aside.entities.items()} == {k: e.related for k, e in here.entities.items()}
     assert any(e.related for e in here.entities.values())
+
+
+def test_templates_are_compiled_before_use_and_a_broken_one_is_left_to_say_so(tmp_path):
+    defaults = Path(__file__).resolve().parent.parent / "templates"
+    (tmp_path / "broken.html").write_text("{% if %}\n")
+    (tmp_path / "note.txt").write_bytes(b"\xff not UTF-8")
+    env = make_environment(Config(), [tmp_path, defaults])
+    compile_templates(env)
+    loaded = {template.name for template in env.cache.values()}
+    assert {"article.html", "base.html", "_macros.html", "entity.html", "email.txt"} <= loaded
+    assert not {"broken.html", "note.txt"} & loaded
+    with pytest.raises(TemplateError, match="template syntax error"):
+        render(env, "broken.html")
+    assert isinstance(env.get_template("404.html"), jinja2.Template)
