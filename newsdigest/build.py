@@ -62,8 +62,11 @@ class BuildReport:
 
 
 def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None,
-               include_drafts: bool = False, now: dt.datetime | None = None) -> BuildReport:
-    """Build the site into output/ (or `output_dir`); bad articles are skipped and reported."""
+               include_drafts: bool = False, now: dt.datetime | None = None, keep: list | None = None) -> BuildReport:
+    """Build the site into output/ (or `output_dir`); bad articles are skipped and reported.
+
+    `keep`: where a process about to end puts what the build made, rather than free it on return.
+    """
     started = time.perf_counter()
     report = BuildReport()
     content_dir = site_dir / "content"
@@ -165,6 +168,8 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 members.setdefault(article.source, []).append(feed.route)
         clean = not report.errors and report.search is None
         remember_build(cache, output_dir, inputs, _counts(report) if clean else None, members)
+        if keep is not None:
+            keep.append(locals())  # the site, its pages' plans, the manifest: alive until the process ends
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)

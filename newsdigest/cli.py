@@ -77,8 +77,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of build.py: run one command, return the exit status."""
+_KEPT: list = []  # see `main(ending=True)`
+
+
+def main(argv: list[str] | None = None, *, ending: bool = False) -> int:
+    """Entry point of build.py: run one command, return the exit status.
+
+    `ending`: the process ends right after, without freeing its objects (build.py): a build then
+    hands what it made to `_KEPT` instead of freeing it (a million objects at 10,000 articles, 0.035 s).
+    """
     args = parse_args(argv)
     handler = _CountingHandler()
     root = logging.getLogger("newsdigest")
@@ -86,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     root.setLevel(logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO)
     root.propagate = False
     try:
-        status = _run(args)
+        status = _run(args, _KEPT if ending else None)
     except NewsdigestError as exc:
         if args.debug:
             raise
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, keep: list | None = None) -> int:
     site_dir: Path = args.site
     if not site_dir.is_dir():
         raise NewsdigestError("no such folder", str(site_dir), hint="pass --site DIR of an existing site")
@@ -120,10 +127,10 @@ def _run(args: argparse.Namespace) -> int:
     if command == "ingest":
         return _ingest(site_dir, config, args.paths, args.date, args.force, args.quiet)
     if command == "build":
-        return _build(site_dir, config, args.drafts, args.quiet)
+        return _build(site_dir, config, args.drafts, args.quiet, keep)
     if command == "all":
         status = _ingest(site_dir, config, [], None, False, args.quiet)
-        return max(status, _build(site_dir, config, False, args.quiet))
+        return max(status, _build(site_dir, config, False, args.quiet, keep))
     if command == "serve":
         from .serve import serve
         return serve(site_dir, config, host=args.host, port=args.port, watch=not args.no_reload)
@@ -160,9 +167,9 @@ def _ingest(site_dir: Path, config: Config, paths, date, force: bool, quiet: boo
     return EXIT_PROBLEMS if report.errors else EXIT_OK
 
 
-def _build(site_dir: Path, config: Config, drafts: bool, quiet: bool) -> int:
+def _build(site_dir: Path, config: Config, drafts: bool, quiet: bool, keep: list | None = None) -> int:
     from .build import build_site
-    report = build_site(site_dir, config, include_drafts=drafts)
+    report = build_site(site_dir, config, include_drafts=drafts, keep=keep)
     _report_errors(report.errors)
     if not quiet:
         log.info("build: %d articles, %d threads, %d entities -> %d pages, %d feeds, %d assets "

@@ -143,7 +143,7 @@ def _load_yaml(raw: str, path: str) -> object:
                            hint="look for a date that does not exist, such as 2024-02-30") from exc
 
 
-def read_front_matter_file(path: Path, label: str | None = None) -> tuple[dict, str, str]:
+def read_front_matter_file(path: str | Path, label: str | None = None) -> tuple[dict, str, str]:
     """Read a Markdown file; return (front matter, body, raw text)."""
     label = label or str(path)
     try:
@@ -165,7 +165,7 @@ def read_front_matter_file(path: Path, label: str | None = None) -> tuple[dict, 
     return data, body, text
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: str | Path) -> bytes:
     """A file's bytes with three system calls for most files (`Path.read_bytes` makes seven, and two
     Python objects: ~2.5 µs more a file, for each of the thousands of articles a build reads)."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
