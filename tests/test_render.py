@@ -1,15 +1,17 @@
-"""Page planning lookups: what `_Context` remembers for one build gives what each page would compute."""
+"""Page planning lookups: what `_Context` remembers for one build gives what each page would compute;
+shortcuts of gathering and rendering give what the long way gives."""
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
 
 import jinja2
 import pytest
 
 from newsdigest.config import Config
-from newsdigest.content import Article, gather_site
+from newsdigest.content import Article, _Canonical, _canonical_entities, gather_site
 from newsdigest.errors import TemplateError
 from newsdigest.render import _Context, compile_templates, make_environment, render, story_window
 
@@ -58,3 +60,20 @@ def test_templates_are_compiled_before_use_and_a_broken_one_is_left_to_say_so(tm
     with pytest.raises(TemplateError, match="template syntax error"):
         render(env, "broken.html")
     assert isinstance(env.get_template("404.html"), jinja2.Template)
+
+
+def test_canonical_entities_at_once_are_the_ones_worked_out():
+    rng = random.Random(7)
+    names = ["Ana", "Ben", "Cy", "Dee", "Ed"]
+    kinds = ["person", "organization", "place"]
+    keys = [(k, n) for k in kinds for n in names]
+    for _ in range(300):
+        mapping = {key: (rng.choice(kinds), rng.choice(names)) if rng.random() < 0.2 else key for key in keys}
+        hidden = {key for key in keys if rng.random() < 0.1}
+        canonical = _Canonical(mapping, hidden)
+        for _ in range(20):
+            order = rng.sample(kinds, rng.randint(0, 3))
+            if rng.random() < 0.7:
+                order.sort(key=kinds.index)
+            entities = {k: tuple(rng.choices(names, k=rng.randint(0, 3))) for k in order}
+            assert canonical(entities) == _canonical_entities(entities, mapping, hidden), (entities, mapping)
