@@ -276,17 +276,17 @@ class _Renderer:
         made = make_entries([job for kind, job in chunk if kind == "entry"], self.config)
         if made:
             self.writer.entries([(k, rss, atom) for k, (rss, atom) in made.items()])
-        feeds = []  # (feed, key) of the feed pairs whose inputs changed
+        feeds = []  # (feed, its files, key) of the feed pairs whose inputs changed
         for kind, job in chunk:
             if kind == "feed":
                 feed, rels = job
                 key = feed_key(feed, self.config, self.keys.stamp)
                 olds = [self.out.reusable(rel, key) for rel in rels]
                 if None in olds:
-                    feeds.append((feed, key))
+                    feeds.append((feed, rels, key))
                 else:
                     reused.extend(zip(rels, olds, strict=True))
-        wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for f, _ in feeds for a in f.items}
+        wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for f, _, _ in feeds for a in f.items}
         entries = {**made, **self.read_entries([k for k in wanted if k not in made])} if wanted else made
         entries.update(make_entries([item for k, item in wanted.items() if k not in entries], self.config))
         for kind, job in chunk:
@@ -300,9 +300,9 @@ class _Renderer:
                     reused.append((rel, old))
                     continue
                 html = render(self.env, page.template, **page.context)
-                written.append(self.out.write_claimed(route, page_payload(html, page.context), key))
+                written.append(self.out.write_claimed(rel, page_payload(html, page.context), key))
                 rendered += 1
-        for feed, key in feeds:
-            for route, xml in render_feed(feed, self.config, entries):
-                written.append(self.out.write_claimed(route, xml, key))
+        for feed, rels, key in feeds:  # rels as `feed` reserved them: RSS, Atom, in the order `render_feed` gives
+            for rel, (_, xml) in zip(rels, render_feed(feed, self.config, entries), strict=True):
+                written.append(self.out.write_claimed(rel, xml, key))
         return written, reused, rendered + len(feeds)

@@ -120,7 +120,8 @@ class Urls:
 def output_file(route: str) -> str:
     """The file (relative to output/) that serves `route`; refuses routes leaving output/."""
     path = route + "index.html" if route == "" or route.endswith("/") else route
-    clean = normpath(path)
+    # `normpath` leaves a path alone that has no empty, '.' or '..' part: most routes (a third of the time).
+    clean = path if "//" not in path and "/." not in path and path[:1] != "." and path[-1:] != "/" else normpath(path)
     if clean.startswith(("../", "/")) or clean == ".." or "\\" in clean or ":" in clean.split("/")[0]:
         raise ValueError(f"route escapes the output folder: {route!r}")
     return clean

@@ -208,12 +208,12 @@ class OutputWriter:
 
     def write(self, route: str, data: str | bytes, owner: str = "", key: str | None = None) -> None:
         """Write one page or file (unless its key says it is unchanged); a second write to a path is an error."""
-        if self.claim(route, key or content_key(data), owner):
-            self.adopt([self.write_claimed(route, data, key or content_key(data))])
+        key = key or content_key(data)
+        if self.claim(route, key, owner):
+            self.adopt([self.write_claimed(urls.output_file(route), data, key)])
 
-    def write_claimed(self, route: str, data: str | bytes, key: str) -> tuple[str, str, int, int]:
-        """Stage a claimed file (also from a forked worker); returns what `adopt` records."""
-        rel = urls.output_file(route)
+    def write_claimed(self, rel: str, data: str | bytes, key: str) -> tuple[str, str, int, int]:
+        """Stage a claimed file at `rel`, as `reserve` gave it (also in a forked worker); what `adopt` records."""
         payload = data.encode("utf-8") if isinstance(data, str) else data
         path = os.path.join(self.tmp_dir, rel)
         try:
