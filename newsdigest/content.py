@@ -487,12 +487,12 @@ def gather_site(articles: Sequence[Article], config: Config, *,
     from .parallel import Aside
     thread_notes = thread_notes or {}
     hidden = {(e.type, e.name) for e in registry if e.hide}
-    # Ranking entities' company is the longest step and needs only the articles' canonical entities:
-    # the other core works them out (resolving the names itself) and ranks meanwhile.
-    related = Aside(_related_entities, articles, registry, hidden, config.entities.related, size=len(articles))
     mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
     canonical = _Canonical(mapping, hidden)
     articles = [_canonical(a, canonical, thread_notes) for a in articles]
+    # Ranking entities' company is the longest step and needs only the articles' canonical entities:
+    # the other core ranks while this one groups the articles into stories and entities.
+    related = Aside(_related_entities, [a.entities for a in articles], config.entities.related, size=len(articles))
     articles.sort(key=lambda a: (a.date, a.key), reverse=True)
     threads = _gather_threads(articles, thread_notes)
     entities = _gather_entities(articles, threads, registry, related)
@@ -639,17 +639,13 @@ def _entity_redirects(registry: Sequence[RegistryEntry], mapping, entities, take
     return [Redirect(route, target) for route, target in out.items()]
 
 
-def _related_entities(articles: Sequence[Article], registry: Sequence[RegistryEntry], hidden,
+def _related_entities(mentioned: Sequence[dict[str, tuple[str, ...]]],
                       limit: int) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
     """Entities mentioned with each entity, ranked by local mutual information (count x PMI), from
-    articles as parsed, their entities resolved (minus `hidden`) here."""
-    from .entity_registry import resolve_entities
+    each article's canonical entities."""
     if limit <= 0:
         return {}
-    n = len(articles) or 1
-    mapping = resolve_entities({a.key: a.entities for a in articles}, registry)
-    canonical = _Canonical(mapping, hidden)
-    mentioned = [canonical(article.entities) for article in articles]
+    n = len(mentioned) or 1
     mentions = Counter((kind, name) for entities in mentioned for kind, names in entities.items() for name in names)
     # Pairs of entity numbers, made and counted in C: a big archive has millions of pairs.
     keys = sorted(mentions)
