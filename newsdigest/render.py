@@ -62,9 +62,6 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
     link = urls.Urls(config.base_url, config.base_path)
     tz = config.tz
 
-    def url(thing) -> str:
-        return link.link(thing if isinstance(thing, str) else thing.route)
-
     def absolute(thing) -> str:
         return link.absolute(thing if isinstance(thing, str) else thing.route)
 
@@ -72,7 +69,7 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
         return value.astimezone(tz) if isinstance(value, dt.datetime) else value
 
     env.filters.update(
-        url=url, absolute=absolute,
+        url=link.link, absolute=absolute,
         date=_remembered(lambda v: local(v).strftime(config.date_format)),
         datetime=_remembered(lambda v: local(v).strftime(config.date_format + ", %H:%M %Z")),
         isodate=_remembered(lambda v: local(v).isoformat()),
@@ -82,7 +79,7 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
         plural=lambda n, one, many=None: one if n == 1 else (many or one + "s"),
     )
     env.globals.update(config=config, site_title=config.title, type_labels=TYPE_LABELS,
-                       feed_route=urls.feed_route, asset=lambda name: url(urls.asset_route(name)),
+                       feed_route=urls.feed_route, asset=lambda name: link.link(urls.asset_route(name)),
                        day_route=urls.digest_route, month_route=lambda d: urls.archive_route(d.year, d.month),
                        search_route=urls.search_route() if config.search.enabled else None)
     return env

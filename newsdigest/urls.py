@@ -108,9 +108,10 @@ class Urls:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.base_path = base_path
 
-    def link(self, route: str) -> str:
-        """Root-relative link: '/REPO/threads/x/'."""
-        return self.base_path + route
+    def link(self, target: object) -> str:
+        """Root-relative link to a route, or to anything with a `route`: '/REPO/threads/x/' (the
+        templates' `url` filter, ~30 times a page)."""
+        return self.base_path + (target if isinstance(target, str) else target.route)
 
     def absolute(self, route: str) -> str:
         """Absolute URL, for feeds, sitemaps and canonical links; non-ASCII slugs percent-encoded."""
