@@ -89,7 +89,7 @@ class Article:
         """The body's HTML in UTF-8, as the build cache keeps it (see `render.page_payload`)."""
         return self.body.encode("utf-8") if self.body is not None else _bodies.read(self.source)
 
-    @property
+    @cached_property  # asked for ~180,000 times at 10,000 articles (pages compare and link articles by it)
     def key(self) -> str:
         """A unique, stable id: the source path without '.md'."""
         return self.source[:-3]
