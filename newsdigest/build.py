@@ -157,7 +157,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             if config.search.enabled:
                 report.search = out.run_indexer(index_site)
             out.commit()
-            cache.save_manifest(output_dir, out.manifest, manifest)
+            cache.save_manifest(output_dir, out.manifest)
             report.bytes, report.files, report.written = out.site_bytes, len(out.manifest), out.bytes_written
         report.feeds += 2 * len(feeds)
         report.articles, report.threads, report.entities = (len(site.articles), len(site.threads),
