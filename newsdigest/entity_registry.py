@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from . import entity_rules as rules
@@ -120,9 +121,9 @@ def resolve_entities(mentions: Mapping[str, Mapping[str, Sequence[str]]],
     stand for (Putin -> Vladimir Putin). Ambiguous short forms (Kim: Kim Jong Un or Kim Jong Il?)
     stay as they are. The result does not depend on the order of articles or names.
     """
-    counts: Counter = Counter()  # (type, name) -> articles
-    for ents in mentions.values():
-        counts.update({(kind, str(n)) for kind in TYPES for n in ents.get(kind, ()) or ()})
+    # (type, name) -> articles: each article's names once, all counted in one call (in C)
+    counts = Counter(chain.from_iterable({(kind, str(n)) for kind in TYPES for n in ents.get(kind, ()) or ()}
+                                         for ents in mentions.values()))
     curated = _registry_index(registry)
     keys = {(kind, name): _name_key(name, kind) for kind, name in counts}
     by_key: dict[str, Counter] = {}  # key -> Counter((type, form) -> articles)
