@@ -14,6 +14,7 @@ import unicodedata
 from posixpath import normpath
 from urllib.parse import quote
 
+_PLAIN_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SLUG_DROP = re.compile(r"[^\w\s-]", re.U)
 _SLUG_SPACE = re.compile(r"[\s_-]+", re.U)
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
@@ -22,6 +23,8 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 1
 
 def slugify(text: str, max_length: int = 60, fallback: str = "untitled") -> str:
     """A readable, stable, filesystem- and URL-safe slug; letters of any script are kept."""
+    if type(text) is str and len(text) <= max_length and _PLAIN_SLUG.fullmatch(text) and text not in _WINDOWS_RESERVED:
+        return text  # a slug already, as most file names are: what the steps below would give (~4 µs less)
     text = unicodedata.normalize("NFKC", str(text)).replace("\u2019", "").replace("'", "")
     text = _SLUG_DROP.sub(" ", text.lower())
     slug = _SLUG_SPACE.sub("-", text).strip("-")
