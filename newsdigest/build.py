@@ -129,7 +129,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
             renderer = _Renderer(env, config, out, keys, cache)
             for route, page in plan_pages(site, config):
                 report.pages += 1
-                renderer.page(out.reserve(route, owner=route), route, page)
+                renderer.page(out.reserve(route, owner=route), page)
             for feed in feeds:
                 renderer.feed(feed, [out.reserve(route, owner=route)
                                      for route in (feed_route(feed.route, "rss"), feed_route(feed.route, "atom"))])
@@ -142,7 +142,7 @@ def build_site(site_dir: Path, config: Config, *, output_dir: Path | None = None
                 days.extend(group_days(site, config.tz))
                 for route, page in plan_day_pages(site, days, config):
                     report.pages += 1
-                    renderer.render_here(out.reserve(route, owner=route), route, page)
+                    renderer.render_here(out.reserve(route, owner=route), page)
                 for route, xml in render_digest_feeds(site, days, env, config):
                     out.write(route, xml, owner=route)
                     report.feeds += 1
@@ -234,12 +234,13 @@ class _Renderer:
         self.feeds: list[tuple[str, object]] = []
         self.count = 0
 
-    def page(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
-        self.pages.append(("page", (rel, route, page)))
+    def page(self, rel: str, page: PlannedPage | DeferredPage) -> None:
+        """A page to render unless unchanged, with the file reserved for it."""
+        self.pages.append(("page", (rel, page)))
 
-    def render_here(self, rel: str, route: str, page: PlannedPage | DeferredPage) -> None:
+    def render_here(self, rel: str, page: PlannedPage | DeferredPage) -> None:
         """Render a page in this process, now (the workers never see it)."""
-        written, reused, rendered = self._render_chunk([("page", (rel, route, page))])
+        written, reused, rendered = self._render_chunk([("page", (rel, page))])
         self._record(written, reused)
         self.count += rendered
 
@@ -291,7 +292,7 @@ class _Renderer:
         entries.update(make_entries([item for k, item in wanted.items() if k not in entries], self.config))
         for kind, job in chunk:
             if kind == "page":
-                rel, route, page = job
+                rel, page = job
                 if type(page) is DeferredPage:
                     page = page.make()
                 key = self.keys.key(page)
