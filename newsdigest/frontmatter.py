@@ -216,7 +216,7 @@ def as_datetime(value, tz: dt.tzinfo) -> dt.datetime:
 
 
 _NAME_TYPES = (str, int, float)  # a tuple: isinstance with a union type is several times slower
-_TEXT_ONLY = {str}
+_TEXT_ONLY = frozenset({str})
 
 
 def as_names(value, key: str) -> tuple[str, ...]:
