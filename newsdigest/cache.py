@@ -27,8 +27,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCHEMA_VERSION = "10"  # raise when the tables or the pickled Article change: an old cache is then dropped
 _SCHEMA = """
@@ -246,7 +248,7 @@ class BuildCache:
     def _built(self, output: Path) -> tuple[list[tuple[str, int, int]], dict[str, list[str]]]:
         """(stamps sorted by rel, rel -> full-content feeds) of the last build of `output`."""
         row = self.db.execute("SELECT listing FROM built WHERE output = ?", (str(output.resolve()),)).fetchone()
-        return marshal.loads(row[0]) if row else ([], {})
+        return _unmarshal(row[0] if row else None, ([], {}))
 
     # Output manifest -------------------------------------------------------------------------
 
@@ -257,7 +259,7 @@ class BuildCache:
         files = self._manifests.get(name)
         if files is None:
             row = self.db.execute("SELECT files FROM manifests WHERE output = ?", (name,)).fetchone()
-            files = self._manifests[name] = marshal.loads(row[0]) if row else {}
+            files = self._manifests[name] = _unmarshal(row[0] if row else None, {})
         return files
 
     def manifest_stamps(self, output: Path) -> Iterator[tuple[str, int, int]]:
@@ -292,6 +294,17 @@ class BuildCache:
         self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?)", (name, marshal.dumps(files)))
         self.db.commit()
         self._manifests[name] = files
+
+
+def _unmarshal(data: bytes | None, missing: T) -> T:
+    """A value `marshal` stored, or `missing` for none or one that cannot be read (damaged, or from
+    another Python): then the build works it out again, as with no cache."""
+    if data is None:
+        return missing
+    try:
+        return marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return missing
 
 
 # The checkpoint `BuildCache.checkpoint_aside` runs: passive, so it never waits for the build's

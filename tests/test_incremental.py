@@ -204,6 +204,19 @@ def test_deleting_the_cache_gives_the_same_site(built):
     assert snapshot(built / "output") == before
 
 
+def test_a_damaged_manifest_or_build_record_means_building_again(built):
+    before = snapshot(built / "output")
+    db = sqlite3.connect(built / ".cache" / "build.sqlite")
+    with db:
+        db.execute("UPDATE manifests SET files = ?", (b"\x00 not marshal",))
+        db.execute("UPDATE built SET listing = ?", (b"\xff\xfe",))
+    db.close()
+    report = build_site(built, load_config(built))
+    assert not report.errors and report.rendered > 0  # nothing taken as unchanged: every page rendered again
+    assert snapshot(built / "output") == before
+    assert build_site(built, load_config(built)).rendered == 0  # and recorded again
+
+
 def test_two_clean_builds_in_different_processes_are_identical(tmp_path):
     """Same content, same bytes, even with different string hashing (set order) in each process."""
     outputs = []
