@@ -270,24 +270,25 @@ class _Renderer:
     def _render_chunk(self, chunk) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, tuple]], int]:
         """(files written, (rel, manifest row) of files found unchanged, pages and feed pairs rendered) for a
         chunk of jobs; the feed items it makes go to the cache from here."""
-        from .feeds import entry_key, feed_key, make_entries, render_feed
+        from .feeds import feed_key, item_keys, make_entries, render_feed
         from .plan import DeferredPage
         from .render import page_payload, render
         written, reused, rendered = [], [], 0
         made = make_entries([job for kind, job in chunk if kind == "entry"], self.config)
         if made:
             self.writer.entries([(k, rss, atom) for k, (rss, atom) in made.items()])
-        feeds = []  # (feed, its files, key) of the feed pairs whose inputs changed
+        feeds = []  # (feed, its items' keys, its files, key) of the feed pairs whose inputs changed
         for kind, job in chunk:
             if kind == "feed":
                 feed, rels = job
-                key = feed_key(feed, self.config, self.keys.stamp)
+                keys = item_keys(feed, self.config)
+                key = feed_key(feed, keys, self.config, self.keys.stamp)
                 olds = [self.out.reusable(rel, key) for rel in rels]
                 if None in olds:
-                    feeds.append((feed, rels, key))
+                    feeds.append((feed, keys, rels, key))
                 else:
                     reused.extend(zip(rels, olds, strict=True))
-        wanted = {entry_key(a, f.full_content, self.config): (a, f.full_content) for f, _, _ in feeds for a in f.items}
+        wanted = {k: (a, f.full_content) for f, keys, _, _ in feeds for k, a in zip(keys, f.items, strict=True)}
         entries = {**made, **self.read_entries([k for k in wanted if k not in made])} if wanted else made
         entries.update(make_entries([item for k, item in wanted.items() if k not in entries], self.config))
         for kind, job in chunk:
@@ -303,7 +304,7 @@ class _Renderer:
                 html = render(self.env, page.template, **page.context)
                 written.append(self.out.write_claimed(rel, page_payload(html, page.context), key))
                 rendered += 1
-        for feed, rels, key in feeds:  # rels as `feed` reserved them: RSS, Atom, in the order `render_feed` gives
-            for rel, (_, xml) in zip(rels, render_feed(feed, self.config, entries), strict=True):
+        for feed, keys, rels, key in feeds:  # rels as `feed` reserved them: RSS, Atom, as `render_feed` gives them
+            for rel, (_, xml) in zip(rels, render_feed(feed, self.config, entries, keys), strict=True):
                 written.append(self.out.write_claimed(rel, xml, key))
         return written, reused, rendered + len(feeds)

@@ -86,7 +86,7 @@ def render_feeds(site: Site, config: Config) -> Iterator[tuple[str, bytes]]:
     feeds = plan_feeds(site, config)
     entries = make_entries(list(unique_items(feeds, config).values()), config)
     for feed in feeds:
-        yield from render_feed(feed, config, entries)
+        yield from render_feed(feed, config, entries, item_keys(feed, config))
 
 
 def unique_items(feeds: Sequence[Feed], config: Config) -> dict[str, tuple[Article, bool]]:
@@ -115,10 +115,16 @@ def entry_key(article: Article, full_content: bool, config: Config) -> str:
     return key
 
 
-def feed_key(feed: Feed, config: Config, stamp: str = "") -> str:
-    """What a feed pair is made from: its header and its items (and `stamp`, what every file depends on)."""
+def item_keys(feed: Feed, config: Config) -> list[str]:
+    """The `entry_key` of each of the feed's items: worked out once per feed, for its key, its items and its text."""
+    return [entry_key(article, feed.full_content, config) for article in feed.items]
+
+
+def feed_key(feed: Feed, keys: list[str], config: Config, stamp: str = "") -> str:
+    """What a feed pair is made from: its header and its items (`keys`, as `item_keys` gives them), and
+    `stamp`, what every file depends on."""
     return fingerprint(stamp, feed.route, feed.title, feed.description, feed.full_content, config.base_url,
-                       config.language, config.author, [entry_key(a, feed.full_content, config) for a in feed.items])
+                       config.language, config.author, keys)
 
 
 def make_entries(items: Sequence[tuple[Article, bool]], config: Config) -> Entries:
@@ -198,10 +204,9 @@ def _item_templates(full: bool, summary: bool,
     return rss_template, atom_template, tuple(fields.values())
 
 
-def render_feed(feed: Feed, config: Config, entries: Entries) -> Iterator[tuple[str, bytes]]:
-    """The RSS and Atom feeds of one page, its items taken from `entries`."""
+def render_feed(feed: Feed, config: Config, entries: Entries, keys: list[str]) -> Iterator[tuple[str, bytes]]:
+    """The RSS and Atom feeds of one page, its items taken from `entries` by their `keys` (`item_keys`)."""
     link = urls.Urls(config.base_url, config.base_path)
-    keys = [entry_key(a, feed.full_content, config) for a in feed.items]
     channels = _fill_channels(feed, config, link)
     for kind, part in (("rss", 0), ("atom", 1)):
         head, tail = channels[kind] if channels else _feedgen_channel(feed, config, link, kind)

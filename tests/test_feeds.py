@@ -17,7 +17,7 @@ from newsdigest import feeds, feedtext, urls
 from newsdigest.cache import fingerprint
 from newsdigest.config import Config, FeedSettings
 from newsdigest.content import Article
-from newsdigest.feeds import Feed, entry_key, is_full_content, make_entries, make_feed, render_feed
+from newsdigest.feeds import Feed, entry_key, is_full_content, item_keys, make_entries, make_feed, render_feed
 from newsdigest.urls import Urls
 
 HOSTILE = "&<>\"' \t\n\r{}%\u00e9\u2014\u2028\ufdd0\U0001f600\x00\x01\x0b\x1f\x7f\x85\x9f\ufffe\uffff\ud800"
@@ -92,7 +92,8 @@ def render_both(config: Config, route: str, title: str, description: str, articl
     """(spliced feeds, feedgen's feeds) of one page, as `render_feed` and `make_feed` make them."""
     full = is_full_content(route, config)
     feed = Feed(route, title, description, articles, full)
-    return (outcome(lambda: render_feed(feed, config, make_entries([(a, full) for a in articles], config))),
+    return (outcome(lambda: render_feed(feed, config, make_entries([(a, full) for a in articles], config),
+                                        item_keys(feed, config))),
             outcome(lambda: make_feed(config, route, title, description, articles)))
 
 
