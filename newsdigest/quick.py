@@ -157,9 +157,7 @@ def _patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_
         if len(recorded) != len(out.unrecorded) or not _output_intact(cache, output_dir):
             return None  # output/ is not as the manifest says: build it properly
         for rel, data in patches.items():
-            key = "patched " + fingerprint(rel, data)
-            out.claim(rel, key, owner=rel)
-            out.adopt([out.write_claimed(rel, data, key)])
+            out.write(rel, data, owner=rel, key="patched " + fingerprint(rel, data))
         out.commit()
         cache.save_manifest(output_dir, out.manifest, replaced)
     cache.store_articles([(rel, *inputs.stamps[rel], markdown_renderer_name(), new.fingerprint, new)

@@ -62,14 +62,11 @@ def make_environment(config: Config, template_dirs: Sequence[Path]) -> jinja2.En
     link = urls.Urls(config.base_url, config.base_path)
     tz = config.tz
 
-    def absolute(thing) -> str:
-        return link.absolute(thing if isinstance(thing, str) else thing.route)
-
     def local(value: dt.datetime | dt.date) -> dt.datetime | dt.date:
         return value.astimezone(tz) if isinstance(value, dt.datetime) else value
 
     env.filters.update(
-        url=link.link, absolute=absolute,
+        url=link.link, absolute=link.absolute,
         date=_remembered(lambda v: local(v).strftime(config.date_format)),
         datetime=_remembered(lambda v: local(v).strftime(config.date_format + ", %H:%M %Z")),
         isodate=_remembered(lambda v: local(v).isoformat()),

@@ -116,8 +116,10 @@ class Urls:
         templates' `url` filter, ~30 times a page)."""
         return self.base_path + (target if isinstance(target, str) else target.route)
 
-    def absolute(self, route: str) -> str:
-        """Absolute URL, for feeds, sitemaps and canonical links; non-ASCII slugs percent-encoded."""
+    def absolute(self, target: object) -> str:
+        """Absolute URL of a route, or of anything with a `route`, for feeds, sitemaps and canonical
+        links (the templates' `absolute` filter); non-ASCII slugs percent-encoded."""
+        route = target if isinstance(target, str) else target.route
         return self.base_url + quote(route, safe="/:@!$&'()*+,;=~%")
 
 

@@ -135,14 +135,15 @@ class OutputWriter:
             _unlock(self._lock_file)
             self._lock_file = None
 
-    def claim(self, route: str, key: str, owner: str = "") -> bool:
-        """Reserve `route` for this build; True if it must be written (its inputs changed)."""
+    def claim(self, route: str, key: str, owner: str = "") -> str | None:
+        """Reserve `route` for this build: its file's path if it must be written (its inputs changed),
+        None if the previous build's file is kept."""
         rel = self.reserve(route, owner)
         old = self.reusable(rel, key)
         if old is not None:
             self.reuse(rel, old)
-            return False
-        return True
+            return None
+        return rel
 
     def prepare_files(self, routes: Iterable[str]) -> None:
         """Have another process make these routes' staging files, empty, and their folders (in a full build).
@@ -209,8 +210,9 @@ class OutputWriter:
     def write(self, route: str, data: str | bytes, owner: str = "", key: str | None = None) -> None:
         """Write one page or file (unless its key says it is unchanged); a second write to a path is an error."""
         key = key or content_key(data)
-        if self.claim(route, key, owner):
-            self.adopt([self.write_claimed(urls.output_file(route), data, key)])
+        rel = self.claim(route, key, owner)
+        if rel is not None:
+            self.adopt([self.write_claimed(rel, data, key)])
 
     def write_claimed(self, rel: str, data: str | bytes, key: str) -> tuple[str, str, int, int]:
         """Stage a claimed file at `rel`, as `reserve` gave it (also in a forked worker); what `adopt` records."""
