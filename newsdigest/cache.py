@@ -364,7 +364,7 @@ class CacheWriter:
 
     def articles(self, rows: list[tuple[str, int, int, str, str, bytes, bytes]]) -> None:
         """Store (rel, mtime_ns, size, renderer, digest, `article_blob`, body in UTF-8) rows, committed."""
-        self._store(_STORE_ARTICLE, rows)  # the body in UTF-8: the loader encoded it anyway, to hash it
+        self._store(_STORE_ARTICLE, rows)  # the body in UTF-8, as pages splice it in (`render.page_payload`)
 
     def entries(self, rows: list[tuple[str, str, str]]) -> None:
         """Store (fp, RSS item XML, Atom entry XML) rows, committed: other processes' feeds read them

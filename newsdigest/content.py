@@ -25,7 +25,16 @@ from .cache import BuildCache, CacheWriter, article_blob, body_reader, fingerpri
 from .config import Config
 from .entity_types import TYPES
 from .errors import ContentError, NewsdigestError
-from .frontmatter import as_datetime, as_names, clean_text, key_line, read_front_matter_file, shown
+from .frontmatter import (
+    as_datetime,
+    as_names,
+    clean_text,
+    front_matter_of,
+    key_line,
+    read_bytes,
+    read_front_matter_file,
+    shown,
+)
 from .markup import Markdown, markdown_renderer_name
 from .versions import Version, read_versions
 
@@ -71,8 +80,9 @@ class Article:
     updated: dt.datetime | None = None
     versions: tuple[Version, ...] = ()  # oldest first, the current text last; empty for one version
     draft: bool = False
-    # What the article's pages are made from, hashed: the build re-renders a page only when
-    # the fingerprints of what it shows change. Set by the loader; not part of equality.
+    # What the article is made from (its file, and the settings it is read with), hashed: the build
+    # re-renders a page only when the fingerprints of what it shows change. Set by the loader (an
+    # article made otherwise is hashed as it is, `article_fingerprint`); not part of equality.
     fingerprint: str = field(default="", compare=False, repr=False)
 
     @cached_property  # pages link articles many times each, and formatting the date each time added up
@@ -217,9 +227,9 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
     """
     files, links = _list_articles(articles_dir, listed)
     parsed: dict[str, Article] = {}
+    settings = article_settings(config)
     if cache is not None:
         _bodies.read = body_reader(cache.path)
-        settings = fingerprint(config.timezone, markdown_renderer_name())
         if cache.get_meta("article-settings") != settings:
             cache.forget_articles(cache.article_stamps())
             cache.set_meta("article-settings", settings)
@@ -237,7 +247,7 @@ def load_articles(articles_dir: Path, config: Config, *, include_drafts: bool = 
         store = CacheWriter(cache.path)
     from .parallel import map_chunks
     try:
-        for results in map_chunks(partial(_read_chunk, config, store), todo, first=meanwhile):
+        for results in map_chunks(partial(_read_chunk, config, settings, store), todo, first=meanwhile):
             for rel, _stamp, result in results:
                 if isinstance(result, NewsdigestError):
                     errors.append(result)
@@ -307,9 +317,10 @@ class _Parsed:
         return self._article
 
 
-def _read_chunk(config: Config, store: CacheWriter | None,
+def _read_chunk(config: Config, settings: str, store: CacheWriter | None,
                 chunk: Sequence[tuple[str, str, tuple[int, int], bool]]) -> list:
     """Parse a chunk of (path, rel, stamp as listed, symlink?) (in a worker): (rel, stamp, `_Parsed` or error).
+    `settings`: `article_settings(config)`.
 
     With `store`, the chunk's articles go to the build cache from here, and their bodies
     stay out of the results. The stamp is the one listed before the file is read: an edit
@@ -323,16 +334,14 @@ def _read_chunk(config: Config, store: CacheWriter | None,
         try:
             if link:
                 _refuse_outside_link(Path(path), rel, label)
-            fields, text = _read_fields(path, rel, label, config)
+            fields, text, raw = _read_fields(path, rel, label, config)
         except NewsdigestError as exc:
             out.append((rel, (0, 0), exc))
         except OSError as exc:
             out.append((rel, (0, 0), ContentError(f"cannot read: {exc.strerror}", label)))
         else:
             body = md.render(text).encode("utf-8")
-            article = Article(body=None, **fields)
-            # Set once, as its own __init__ would: the fingerprint is not part of the repr it hashes.
-            object.__setattr__(article, "fingerprint", _fingerprint(article, body))
+            article = Article(body=None, fingerprint=file_fingerprint(settings, rel, raw), **fields)
             # Its route worked out here, on every core, and pickled with it: the main process wants
             # each article's route (and would work them out one after another, ~2 µs each).
             _ = article.route
@@ -349,8 +358,8 @@ def read_article(path: Path, rel: str, label: str, config: Config, md: Markdown)
     """One article file -> `Article`, or a ContentError naming the file and line."""
     if path.is_symlink():
         _refuse_outside_link(path, rel, label)
-    fields, text = _read_fields(path, rel, label, config)
-    return Article(body=md.render(text), **fields)
+    fields, text, raw = _read_fields(path, rel, label, config)
+    return Article(body=md.render(text), fingerprint=file_fingerprint(article_settings(config), rel, raw), **fields)
 
 
 def _refuse_outside_link(path: Path, rel: str, label: str) -> None:
@@ -361,9 +370,13 @@ def _refuse_outside_link(path: Path, rel: str, label: str) -> None:
                            hint="copy the file into content/articles/ instead")
 
 
-def _read_fields(path: str | Path, rel: str, label: str, config: Config) -> tuple[dict, str]:
-    """An article file's fields for `Article` (all but its body) and its Markdown, or a ContentError."""
-    data, body, text = read_front_matter_file(path, label)
+def _read_fields(path: str | Path, rel: str, label: str, config: Config) -> tuple[dict, str, bytes]:
+    """An article file's fields for `Article` (all but its body), its Markdown and its bytes, or a ContentError."""
+    try:
+        raw = read_bytes(path)
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror}", label) from exc
+    data, body, text = front_matter_of(raw, label)
 
     def fail(key: str, message: str) -> ContentError:
         return ContentError(message, label, key_line(text, key))
@@ -409,23 +422,33 @@ def _read_fields(path: str | Path, rel: str, label: str, config: Config) -> tupl
         credits=credits, thread=thread, entities=entities, updated=updated, versions=versions,
         draft=data.get("draft") is True,
     )
-    return fields, body
+    return fields, body, raw
 
 
 # Articles of one story share its id: each id is checked once (a slugify round trip costs ~5 µs).
 _is_thread_id = lru_cache(maxsize=4096)(urls.is_safe_slug)
 
 
+def article_settings(config: Config) -> str:
+    """What an article as read depends on besides its file: the time zone of its dates, the Markdown
+    renderer. The build cache keeps parsed articles for these settings only."""
+    return fingerprint(config.timezone, markdown_renderer_name())
+
+
+def file_fingerprint(settings: str, rel: str, raw: bytes) -> str:
+    """An article's fingerprint: a hash of its file (path and bytes) and the `article_settings` it is
+    read with, which make all of it. Hashing the bytes is a third of the cost of hashing the parsed
+    article's repr and its body's HTML (SHA-256 runs in hardware on most CPUs)."""
+    digest = hashlib.sha256(f"{settings}\0{rel}\0".encode())
+    digest.update(raw)
+    return digest.hexdigest()[:24]
+
+
 def article_fingerprint(article: Article) -> str:
-    """A hash of everything in the article's file as parsed (its body hashed as text, not through repr)."""
+    """A hash of everything in an article not read from a file (made in code): what it is as parsed."""
     bare = article if article.body is None else replace(article, body=None)
-    return _fingerprint(bare, article.body_html.encode("utf-8"))
-
-
-def _fingerprint(bare: Article, body: bytes) -> str:
-    """`article_fingerprint` of an article from the article without its body, and the body in UTF-8."""
     digest = hashlib.blake2b(repr(bare).encode("utf-8"), digest_size=12)
-    digest.update(body)
+    digest.update(article.body_html.encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -148,12 +148,18 @@ def read_front_matter_file(path: str | Path, label: str | None = None) -> tuple[
     label = label or str(path)
     try:
         raw = read_bytes(path)
+    except OSError as exc:
+        raise ContentError(f"cannot read: {exc.strerror}", label) from exc
+    return front_matter_of(raw, label)
+
+
+def front_matter_of(raw: bytes, label: str) -> tuple[dict, str, str]:
+    """A Markdown file's bytes as (front matter, body, text); errors name the file (`label`) and line."""
+    try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ContentError(f"not UTF-8 text (byte {exc.start})", label,
                            hint="save the file as UTF-8") from exc
-    except OSError as exc:
-        raise ContentError(f"cannot read: {exc.strerror}", label) from exc
     if "\r" in text:  # line ends as reading in text mode gives them
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     # UTF-8 keeps the control characters single bytes: testing the bytes for them is cheaper

@@ -37,7 +37,7 @@ from pathlib import Path
 from . import urls
 from .cache import BuildCache, fingerprint, tree_stamps
 from .config import Config
-from .content import Article, article_fingerprint, read_article
+from .content import Article, read_article
 from .errors import NewsdigestError
 from .markup import Markdown, markdown_renderer_name
 from .plan import site_stamp
@@ -142,7 +142,6 @@ def _patch_text_edits(cache: BuildCache, config: Config, site_dir: Path, output_
             new = read_article(articles_dir / rel, rel, f"content/articles/{rel}", config, md)
         except NewsdigestError:
             return None
-        new = replace(new, fingerprint=article_fingerprint(new))
         if old is None or replace(old, body=None) != replace(new, body=None):
             return None
         edits.append((rel, old, new))
