@@ -13,8 +13,10 @@ error with its line.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 
 _TEXT = "tag:yaml.org,2002:str"
@@ -38,6 +40,9 @@ _FLOW_ITEM = f"(?:'{_QUOTED_BODY}'|{_FLOW_PLAIN})"
 _FLOW_SCALAR = re.compile(_FLOW_ITEM)  # in a collection matched whole, finds its scalars
 _FLOW_SEQUENCE = re.compile(rf"\[(?:{_FLOW_ITEM}(?:, {_FLOW_ITEM})*+)?\]")
 _FLOW_MAPPING = re.compile(rf"\{{(?:{_FLOW_ITEM}: {_FLOW_ITEM}(?:, {_FLOW_ITEM}: {_FLOW_ITEM})*+)?\}}")
+# A date and time as ingest writes them (`isoformat` with seconds and offset): every article has one.
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}")
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 # Characters that cannot start a plain scalar in a block ('-', '?', ':' can, before a non-space).
 _NOT_PLAIN = frozenset(" #,[]{}&*!|>'\"%@`")
 
@@ -65,6 +70,11 @@ class CanonicalReader:
         # a resolver's match starts with: most names and titles.
         self._not_verbatim = self._resolved_first | {"'"}
         self._constructors = {tag: loader.yaml_constructors[tag] for tag in _BUILT}
+        # Such a date is the datetime `fromisoformat` gives (a 25th of the time) if the loader reads it as
+        # PyYAML's safe loader does: the same fields, and the same fixed offset (`timezone.utc` for +00:00).
+        self._iso_dates = (self._constructors[_TIMESTAMP_TAG] is SafeConstructor.construct_yaml_timestamp
+                           and self._loader.resolve(ScalarNode, "2024-01-02T03:04:05+06:00", (True, False))
+                           == _TIMESTAMP_TAG)
 
     def read(self, raw: str) -> dict | None:
         """The dict `yaml.load(raw, Loader=loader)` returns, or None when not sure it is canonical."""
@@ -179,6 +189,11 @@ class CanonicalReader:
         """A plain scalar typed by the loader's resolver and built by its constructor."""
         if value[:1] not in self._resolved_first:
             return value
+        if len(value) == 25 and self._iso_dates and _TIMESTAMP.fullmatch(value):
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError as exc:  # 2024-02-30: PyYAML reports it
+                raise _Declined from exc
         tag = self._loader.resolve(ScalarNode, value, (True, False))
         if tag == _TEXT:
             return value
