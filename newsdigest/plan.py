@@ -148,7 +148,17 @@ class PageKeys:
             return self._reduce(("T", value.id, value.title, value.summary, value.entities, value.articles))
         if type(value) is Site:
             return self._reduce(("S", value.articles, list(value.threads), list(value.entities), value.redirects))
-        return self._reduce_object(value)  # a day or a day's story: shown by its page, the index and e-mails
+        if type(value) is DayThread:  # a day of a story, shown by the day's page, the index and e-mails
+            # The story's articles before that day are the first of its articles (the story is in the key
+            # whole): how many says which, and a long story's days then cost little each.
+            n = len(value.earlier)
+            earlier = n if value.earlier == value.thread.articles[:n] else value.earlier
+            # Its new entities are (type, name) pairs of strings, as marshal writes them: taken as they are.
+            new = value.new_entities
+            if not all(type(kind) is str and type(name) is str for kind, name in new):
+                new = self._reduce(new)
+            return (self._reduce(("DT", value.thread, value.articles, earlier, value.updates, value.last_news)), new)
+        return self._reduce_object(value)  # a day: its date, neighbours and stories
 
     def _mention(self, article: Article) -> tuple[str, str]:
         """What an entity shows of an article that mentions it (its key and date), once per article:
