@@ -115,6 +115,19 @@ def test_edits_additions_and_deletions_equal_a_clean_build(built, tmp_path):
         assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / f"clean-{n}"))
 
 
+def test_a_new_time_zone_reads_the_articles_again_and_equals_a_clean_build(built, tmp_path):
+    """The time zone reads the articles' dates (an article's fingerprint holds it with the file): the
+    articles the cache holds, and the feed items it keeps for them, are made again."""
+    edit(articles_of(built)[5], r"^date: .*$", "date: 2024-03-04 05:06:07")  # no offset: the site's time zone
+    assert not build_site(built, load_config(built)).errors
+    config_file = built / "config.yaml"
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace("timezone: UTC", "timezone: Asia/Tokyo"),
+                           encoding="utf-8")
+    report = build_site(built, load_config(built))
+    assert not report.errors
+    assert_same_tree(snapshot(built / "output"), clean_build_of(built, tmp_path / "clean"))
+
+
 def test_two_output_folders_in_turn_each_patch_a_text_edit(built, tmp_path):
     """As the preview does: each folder is one edit behind when its turn comes, and is still patched."""
     config = load_config(built)
