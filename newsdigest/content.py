@@ -31,7 +31,7 @@ from .frontmatter import (
     clean_text,
     front_matter_of,
     key_line,
-    read_bytes,
+    read_file,
     read_front_matter_file,
     shown,
 )
@@ -372,10 +372,7 @@ def _refuse_outside_link(path: Path, rel: str, label: str) -> None:
 
 def _read_fields(path: str | Path, rel: str, label: str, config: Config) -> tuple[dict, str, bytes]:
     """An article file's fields for `Article` (all but its body), its Markdown and its bytes, or a ContentError."""
-    try:
-        raw = read_bytes(path)
-    except OSError as exc:
-        raise ContentError(f"cannot read: {exc.strerror}", label) from exc
+    raw = read_file(path, label)
     data, body, text = front_matter_of(raw, label)
 
     def fail(key: str, message: str) -> ContentError:

@@ -146,11 +146,15 @@ def _load_yaml(raw: str, path: str) -> object:
 def read_front_matter_file(path: str | Path, label: str | None = None) -> tuple[dict, str, str]:
     """Read a Markdown file; return (front matter, body, raw text)."""
     label = label or str(path)
+    return front_matter_of(read_file(path, label), label)
+
+
+def read_file(path: str | Path, label: str) -> bytes:
+    """A file's bytes, or a ContentError naming it (`label`)."""
     try:
-        raw = read_bytes(path)
+        return read_bytes(path)
     except OSError as exc:
         raise ContentError(f"cannot read: {exc.strerror}", label) from exc
-    return front_matter_of(raw, label)
 
 
 def front_matter_of(raw: bytes, label: str) -> tuple[dict, str, str]:
